@@ -89,7 +89,11 @@ export interface TopologyDescription {
   readonly error: Error | null;
 }
 
-/** Wire versions this driver supports (MongoDB 4.2 through 8.x). */
+/**
+ * Wire versions this driver supports: MongoDB 4.2 (wire 8) through 8.2 (wire 27). A server is
+ * incompatible when its range does not overlap this one (SDAM "Checking wire protocol
+ * compatibility").
+ */
 export const MIN_SUPPORTED_WIRE_VERSION = 8;
-export const MAX_SUPPORTED_WIRE_VERSION = 25;
+export const MAX_SUPPORTED_WIRE_VERSION = 27;
 export const MIN_SUPPORTED_SERVER_VERSION = '4.2';
