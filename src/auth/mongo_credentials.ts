@@ -71,7 +71,7 @@ const ALLOWED_PROPERTIES: Readonly<Record<AuthMechanismName, readonly string[]>>
   PLAIN: [],
   'MONGODB-X509': [],
   GSSAPI: ['SERVICE_NAME', 'SERVICE_REALM', 'SERVICE_HOST', 'CANONICALIZE_HOST_NAME'],
-  'MONGODB-AWS': ['AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_PROVIDER'],
+  'MONGODB-AWS': ['AWS_CREDENTIAL_PROVIDER'],
   'MONGODB-OIDC': ['ENVIRONMENT', 'TOKEN_RESOURCE', 'OIDC_CALLBACK', 'OIDC_HUMAN_CALLBACK', 'ALLOWED_HOSTS']
 };
 
@@ -208,13 +208,10 @@ export class MongoCredentials {
       }
     }
 
-    if (mechanism === AuthMechanism.MONGODB_AWS) {
-      if ((username && password === undefined) || (!username && password !== undefined)) {
-        fail('MONGODB-AWS needs both a username (access key id) and a password (secret access key), or neither');
-      }
-      if (properties.AWS_SESSION_TOKEN !== undefined && !username) {
-        fail('AWS_SESSION_TOKEN requires a username and password for auth mechanism MONGODB-AWS');
-      }
+    if (mechanism === AuthMechanism.MONGODB_AWS && (username || password !== undefined)) {
+      // auth spec (2025-09-30): AWS credentials come only from the environment or an AWS SDK
+      // credential provider; credentials in the URI or client options are an error.
+      fail('MONGODB-AWS takes no username or password: credentials come from the environment or AWS_CREDENTIAL_PROVIDER');
     }
 
     if (mechanism === AuthMechanism.MONGODB_OIDC) {
