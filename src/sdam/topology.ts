@@ -376,13 +376,19 @@ export class Topology extends EventEmitter<SdamEventMap> {
     const handles = this.servers.get(address);
     if (!handles) return;
     this.servers.delete(address);
-    handles.monitor?.close();
+    // A monitor or pool failing to close must not keep the other servers open.
+    try {
+      handles.monitor?.close();
+    } catch {
+      // ignored: the monitor is discarded either way
+    }
     try {
       const closing = handles.pool.close();
       if (closing instanceof Promise) closing.catch(() => undefined);
-    } finally {
-      this.emit('serverClosed', new ServerClosedEvent(this.id, address));
+    } catch {
+      // ignored: the pool is discarded either way
     }
+    this.emit('serverClosed', new ServerClosedEvent(this.id, address));
   }
 
   private monitorContext(address: string): MonitorContext {
