@@ -360,7 +360,7 @@ async function runCommand(
   if (clusterTime && description.type !== ServerType.Standalone && connection.maxWireVersion >= 6) cmd.$clusterTime = clusterTime;
 
   // Read preference for mongos, load balancers and direct connections.
-  if (operation.hasAspect(Aspect.READ_OPERATION) || operation.hasAspect(Aspect.MUST_SELECT_SAME_SERVER)) {
+  if (!operation.hasAspect(Aspect.WRITE_OPERATION)) {
     const rp = readPreferenceForCommand(operation.readPreference, client.topology.description.type, description.type);
     if (rp) cmd.$readPreference = rp;
   }

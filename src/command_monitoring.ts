@@ -1,0 +1,145 @@
+/**
+ * Command monitoring (command-logging-and-monitoring spec): CommandStarted/Succeeded/Failed events
+ * built from what a connection reports for each command it runs. Sensitive commands (auth, and
+ * hello with speculativeAuthenticate) are redacted: command and reply `{}`, failure stripped.
+ */
+import type { Document, ObjectId } from 'bson';
+import { isSensitiveCommand, redactSensitiveFailure } from './auth/sensitive_commands';
+
+/** What a connection reports about one command (see ConnectionOptions.commandMonitor). */
+export interface ConnectionCommandInfo {
+  phase: 'started' | 'succeeded' | 'failed';
+  requestId: number;
+  databaseName: string;
+  commandName: string;
+  /** The command as sent (with `$db`), for `started`. */
+  command?: Document;
+  reply?: Document;
+  error?: Error;
+  /** ms, for succeeded/failed. */
+  duration?: number;
+  address: string;
+  connectionId: number;
+  serverConnectionId: number | null;
+  serviceId?: ObjectId;
+}
+
+export type CommandMonitorHook = (info: ConnectionCommandInfo) => void;
+
+export class CommandStartedEvent {
+  readonly name = 'commandStarted' as const;
+  readonly requestId: number;
+  readonly databaseName: string;
+  readonly commandName: string;
+  readonly command: Document;
+  readonly address: string;
+  readonly connectionId: number;
+  readonly serverConnectionId: bigint | null;
+  readonly serviceId?: ObjectId;
+  constructor(info: ConnectionCommandInfo, redact: boolean) {
+    this.requestId = info.requestId;
+    this.databaseName = info.databaseName;
+    this.commandName = info.commandName;
+    this.address = info.address;
+    this.connectionId = info.connectionId;
+    this.serverConnectionId = info.serverConnectionId === null ? null : BigInt(info.serverConnectionId);
+    this.serviceId = info.serviceId;
+    this.command = redact ? {} : (info.command ?? {});
+  }
+}
+
+export class CommandSucceededEvent {
+  readonly name = 'commandSucceeded' as const;
+  readonly requestId: number;
+  readonly databaseName: string;
+  readonly commandName: string;
+  readonly reply: Document;
+  readonly duration: number;
+  readonly address: string;
+  readonly connectionId: number;
+  readonly serverConnectionId: bigint | null;
+  readonly serviceId?: ObjectId;
+  constructor(info: ConnectionCommandInfo, redact: boolean) {
+    this.requestId = info.requestId;
+    this.databaseName = info.databaseName;
+    this.commandName = info.commandName;
+    this.address = info.address;
+    this.connectionId = info.connectionId;
+    this.serverConnectionId = info.serverConnectionId === null ? null : BigInt(info.serverConnectionId);
+    this.serviceId = info.serviceId;
+    this.duration = info.duration ?? 0;
+    this.reply = redact ? {} : (info.reply ?? {});
+  }
+}
+
+export class CommandFailedEvent {
+  readonly name = 'commandFailed' as const;
+  readonly requestId: number;
+  readonly databaseName: string;
+  readonly commandName: string;
+  readonly failure: Error;
+  readonly duration: number;
+  readonly address: string;
+  readonly connectionId: number;
+  readonly serverConnectionId: bigint | null;
+  readonly serviceId?: ObjectId;
+  constructor(info: ConnectionCommandInfo, redact: boolean) {
+    this.requestId = info.requestId;
+    this.databaseName = info.databaseName;
+    this.commandName = info.commandName;
+    this.address = info.address;
+    this.connectionId = info.connectionId;
+    this.serverConnectionId = info.serverConnectionId === null ? null : BigInt(info.serverConnectionId);
+    this.serviceId = info.serviceId;
+    this.duration = info.duration ?? 0;
+    const failure = info.error ?? new Error('unknown failure');
+    this.failure = redact ? redactSensitiveFailure(failure) : failure;
+  }
+}
+
+export interface CommandEvents {
+  commandStarted: [CommandStartedEvent];
+  commandSucceeded: [CommandSucceededEvent];
+  commandFailed: [CommandFailedEvent];
+}
+
+interface CommandEventSink {
+  emit<K extends keyof CommandEvents>(name: K, ...args: CommandEvents[K]): boolean;
+  listenerCount(name: keyof CommandEvents): number;
+}
+
+/**
+ * Turns connection reports into events on the client. The sensitivity of a command is decided
+ * at `started` (hello is sensitive only with speculativeAuthenticate) and remembered by requestId.
+ */
+export class CommandMonitor {
+  private readonly sensitive = new Set<number>();
+
+  constructor(private readonly sink: CommandEventSink) {}
+
+  /** The hook for one connection; cheap when nobody listens. */
+  forConnection(): CommandMonitorHook {
+    return (info) => this.report(info);
+  }
+
+  get enabled(): boolean {
+    return (
+      this.sink.listenerCount('commandStarted') + this.sink.listenerCount('commandSucceeded') + this.sink.listenerCount('commandFailed') > 0
+    );
+  }
+
+  report(info: ConnectionCommandInfo): void {
+    if (info.phase === 'started') {
+      const redact = isSensitiveCommand(info.commandName, info.command);
+      if (redact) this.sensitive.add(info.requestId);
+      if (this.sink.listenerCount('commandStarted') > 0) this.sink.emit('commandStarted', new CommandStartedEvent(info, redact));
+      return;
+    }
+    const redact = this.sensitive.delete(info.requestId) || isSensitiveCommand(info.commandName);
+    if (info.phase === 'succeeded') {
+      if (this.sink.listenerCount('commandSucceeded') > 0) this.sink.emit('commandSucceeded', new CommandSucceededEvent(info, redact));
+    } else if (this.sink.listenerCount('commandFailed') > 0) {
+      this.sink.emit('commandFailed', new CommandFailedEvent(info, redact));
+    }
+  }
+}
