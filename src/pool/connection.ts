@@ -60,6 +60,8 @@ export interface ConnectionOptions {
   id?: number;
   /** Pool generation at creation time. */
   generation?: number;
+  /** Aborting it cancels the establishment: the socket is closed and `connect()` rejects with the reason. */
+  signal?: AbortSignal;
 
   tls?: boolean;
   tlsCAFile?: string;
@@ -178,7 +180,8 @@ function commandName(cmd: Document): string {
 
 export class Connection {
   readonly id: number;
-  readonly generation: number;
+  /** The pool generation this connection belongs to (the pool may update it once established). */
+  generation: number;
   /** `host:port` (or socket path) as given. */
   readonly address: string;
   /** The handshake reply. */
@@ -637,6 +640,15 @@ export async function connect(options: ConnectionOptions): Promise<Connection> {
 
   const abort = new AbortController();
   let conn: Connection | undefined;
+  const external = options.signal;
+  const onExternalAbort = () => {
+    const reason: unknown = external?.reason;
+    const error = reason instanceof Error ? reason : new MongoNetworkError(`connection to ${options.address} was cancelled`);
+    abort.abort(error);
+    conn?.destroy(error);
+  };
+  if (external?.aborted) onExternalAbort();
+  else external?.addEventListener('abort', onExternalAbort, { once: true });
   const timer =
     connectTimeoutMS > 0
       ? setTimeout(() => {
@@ -662,12 +674,13 @@ export async function connect(options: ConnectionOptions): Promise<Connection> {
     return conn;
   } catch (error) {
     conn?.destroy(error instanceof Error ? error : undefined);
-    if (stage === 'connect' && error instanceof MongoError && isOverloadCandidate(error)) {
+    if (stage === 'connect' && !external?.aborted && error instanceof MongoError && isOverloadCandidate(error)) {
       error.addErrorLabel(MongoErrorLabel.SystemOverloadedError);
       error.addErrorLabel(MongoErrorLabel.RetryableError);
     }
     throw error;
   } finally {
     if (timer) clearTimeout(timer);
+    external?.removeEventListener('abort', onExternalAbort);
   }
 }

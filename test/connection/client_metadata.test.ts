@@ -64,7 +64,7 @@ describe('client metadata', () => {
   });
 
   describe('FaaS and container detection (handshake prose test 1)', () => {
-    const md = (env: Record<string, string>, fileExists = () => false) =>
+    const md = (env: Record<string, string>, fileExists: (p: string) => boolean = () => false) =>
       makeClientMetadata({ environment: environment({ env, fileExists }) });
 
     it('1. valid AWS', () => {

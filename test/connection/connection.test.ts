@@ -13,6 +13,7 @@ import {
   MongoServerError
 } from '../../src/errors';
 import { makeClientMetadata } from '../../src/pool/client_metadata';
+import type { PoolConnection } from '../../src/pool/pool';
 import { connect, parseAddress, type Connection, type ConnectionOptions } from '../../src/pool/connection';
 import { OpCode, encodeOpMsg } from '../../src/wire';
 import { MockServer, actions, errorReply, type RecordedCommand } from '../tools/mock_server';
@@ -471,6 +472,37 @@ describe('bad input from the server', () => {
     server.setHandler('ping', actions.delay(150, { ok: 1 }));
     await expect(conn.command('db', { ping: 1 }, { socketTimeoutMS: 1000 })).resolves.toEqual({ ok: 1 });
     await expect(conn.command('db', { ping: 1 })).rejects.toBeInstanceOf(MongoNetworkTimeoutError);
+  });
+});
+
+describe('pool integration', () => {
+  it('fits the pool connection interface', async () => {
+    const conn = await open({ id: 7, generation: 3 });
+    const pooled: PoolConnection = conn; // compile-time check
+    expect(pooled.id).toBe(7);
+    expect(pooled.generation).toBe(3);
+    pooled.generation = 4;
+    expect(conn.generation).toBe(4);
+    pooled.interrupt?.(new MongoNetworkError('interrupted'));
+    expect(pooled.closed).toBe(true);
+    expect(pooled.closeError?.message).toBe('interrupted');
+  });
+
+  it('cancels establishment when the request signal aborts', async () => {
+    server.setHandler('isMaster', actions.noReply());
+    const controller = new AbortController();
+    const pending = open({ signal: controller.signal });
+    await server.waitForCommand('isMaster');
+    const reason = new MongoNetworkError('pool closed');
+    controller.abort(reason);
+    const error = await pending.catch((e: unknown) => e);
+    expect(error).toBe(reason);
+    expect(reason.hasErrorLabel(MongoErrorLabel.SystemOverloadedError)).toBe(false);
+    await server.waitForConnectionClose();
+
+    const early = new AbortController();
+    early.abort(new Error('already'));
+    await expect(open({ signal: early.signal })).rejects.toThrow('already');
   });
 });
 
