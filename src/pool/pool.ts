@@ -65,6 +65,8 @@ export interface PoolConnection {
   readonly serviceId?: ObjectId | null;
   /** True once the connection is unusable (socket closed, network error, protocol error…). */
   readonly closed: boolean;
+  /** Optional: the error that closed it, reported in `ConnectionClosedEvent.error`. */
+  readonly closeError?: Error | null;
   /** Closes the socket. Non-blocking, idempotent, must not throw. */
   destroy(): void;
   /**
@@ -647,11 +649,12 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
     for (const [connection, reason] of perished) this.closeConnection(connection, reason);
   }
 
-  private closeConnection(connection: C, reason: ConnectionClosedReason, error?: Error): void {
+  private closeConnection(connection: C, reason: ConnectionClosedReason): void {
     if (this.listenerCount('connectionClosed') > 0) {
+      const error = reason === 'error' ? (connection.closeError ?? null) : null;
       this.emit(
         'connectionClosed',
-        new ConnectionClosedEvent(this.address, connection.id, reason, connection.serviceId ?? undefined, error ?? null)
+        new ConnectionClosedEvent(this.address, connection.id, reason, connection.serviceId ?? undefined, error)
       );
     }
     this.untrackService(connection);
