@@ -6,6 +6,7 @@ import type { Document } from 'bson';
 import { MongoInvalidArgumentError } from './errors';
 import type { MongoClient } from './mongo_client';
 import { RunCommandOperation } from './operations/run_command';
+import { Collection, type CollectionOptions } from './collection';
 import { ReadConcern, type ReadConcernLike } from './read_concern';
 import { ReadPreference, type ReadPreferenceLike } from './read_preference';
 import type { ClientSession } from './sessions';
@@ -64,6 +65,15 @@ export class Database {
       writeConcern: options.writeConcern ?? this.writeConcern,
       timeoutMS: options.timeoutMS ?? this.timeoutMS
     });
+  }
+
+  collection<TSchema extends Document = Document>(name: string, options?: CollectionOptions): Collection<TSchema> {
+    return new Collection<TSchema>(this, name, options);
+  }
+
+  /** Motor's spelling. */
+  getCollection<TSchema extends Document = Document>(name: string, options?: CollectionOptions): Collection<TSchema> {
+    return this.collection<TSchema>(name, options);
   }
 
   /** Runs a database command as given (run-command spec). Defaults to read preference primary. */
