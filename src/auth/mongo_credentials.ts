@@ -244,18 +244,6 @@ export class MongoCredentials {
     }
   }
 
-  /**
-   * Resolves mechanism negotiation (mechanism `DEFAULT`): SCRAM-SHA-256 when the server lists it
-   * in `saslSupportedMechs`, otherwise SCRAM-SHA-1. Other mechanisms are returned unchanged.
-   */
-  resolveDefaultMechanism(saslSupportedMechs?: readonly string[]): MongoCredentials {
-    if (this.mechanism !== AuthMechanism.MONGODB_DEFAULT) return this;
-    const mechanism = saslSupportedMechs?.includes(AuthMechanism.MONGODB_SCRAM_SHA256)
-      ? AuthMechanism.MONGODB_SCRAM_SHA256
-      : AuthMechanism.MONGODB_SCRAM_SHA1;
-    return new MongoCredentials({ ...this, mechanism });
-  }
-
   toJSON(): Document {
     return {
       username: this.username,

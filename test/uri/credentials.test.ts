@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { AuthMechanism, DEFAULT_ALLOWED_HOSTS, MongoCredentials, type CredentialInput } from '../../src/auth/mongo_credentials';
+import { DEFAULT_ALLOWED_HOSTS, MongoCredentials, type CredentialInput } from '../../src/auth/mongo_credentials';
 import { MongoParseError } from '../../src/errors';
 
 function build(input: Partial<CredentialInput>): MongoCredentials | undefined {
@@ -64,22 +64,5 @@ describe('MongoCredentials.fromInput', () => {
     const credentials = build({ hasUserInfo: true, username: 'u', password: secret });
     expect(JSON.stringify(credentials)).not.toContain(secret);
     expect(inspect(credentials)).not.toContain(secret);
-  });
-});
-
-describe('resolveDefaultMechanism', () => {
-  const base = build({ hasUserInfo: true, username: 'u', password: 'p' }) as MongoCredentials;
-
-  it('picks SCRAM-SHA-256 when the server offers it, SCRAM-SHA-1 otherwise', () => {
-    expect(base.resolveDefaultMechanism(['SCRAM-SHA-1', 'SCRAM-SHA-256']).mechanism).toBe(AuthMechanism.MONGODB_SCRAM_SHA256);
-    expect(base.resolveDefaultMechanism(['SCRAM-SHA-1']).mechanism).toBe(AuthMechanism.MONGODB_SCRAM_SHA1);
-    expect(base.resolveDefaultMechanism(undefined).mechanism).toBe(AuthMechanism.MONGODB_SCRAM_SHA1);
-    const resolved = base.resolveDefaultMechanism(['SCRAM-SHA-256']);
-    expect(resolved).toMatchObject({ username: 'u', password: 'p', source: 'admin' });
-  });
-
-  it('leaves an explicit mechanism alone', () => {
-    const plain = build({ hasUserInfo: true, username: 'u', password: 'p', mechanism: 'PLAIN' }) as MongoCredentials;
-    expect(plain.resolveDefaultMechanism(['SCRAM-SHA-256'])).toBe(plain);
   });
 });
