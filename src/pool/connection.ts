@@ -53,6 +53,27 @@ export interface ServerApi {
   deprecationErrors?: boolean;
 }
 
+/**
+ * One report per command phase for command monitoring (structurally the `ConnectionCommandInfo`
+ * of src/command_monitoring.ts, declared here so this layer does not import upward).
+ */
+export interface CommandReport {
+  phase: 'started' | 'succeeded' | 'failed';
+  requestId: number;
+  databaseName: string;
+  commandName: string;
+  /** The command as sent (with `$db` and API fields), for `started`. */
+  command?: Document;
+  reply?: Document;
+  error?: Error;
+  /** Milliseconds, for `succeeded`/`failed`. */
+  duration?: number;
+  address: string;
+  connectionId: number;
+  serverConnectionId: number | null;
+  serviceId?: ObjectId;
+}
+
 export interface ConnectionOptions {
   /** `host:port`, `[ipv6]:port`, or a Unix domain socket path ending in `.sock`. */
   address: string;
@@ -96,6 +117,12 @@ export interface ConnectionOptions {
   prepareHandshake?: (hello: Document) => Promise<Document>;
   /** Auth hook: runs after the handshake; any error destroys the connection. */
   authenticate?: (conn: Connection, helloReply: Document) => Promise<void>;
+  /**
+   * Command monitoring: called for every `command()` once the connection is established (never
+   * for the handshake or the authentication conversation, nor for exhaust streams). Redaction
+   * of sensitive commands is the receiver's job.
+   */
+  commandMonitor?: (report: CommandReport) => void;
 }
 
 export interface CommandOptions {
@@ -213,6 +240,12 @@ export class Connection {
   private readonly decodeDefaults: DecodeOptions;
   private decodeOptions: DecodeOptions;
   private inHandshake = true;
+  private readonly commandMonitor: ((report: CommandReport) => void) | undefined;
+  /** Set by connect() once handshake and auth are done: from then on commands are monitored. */
+  private established = false;
+  /** The request id and body of the last request sent (read by command monitoring). */
+  private sentRequestId = 0;
+  private sentBody: Document | null = null;
 
   /** `responseTo` the next reply must carry, or -1 when nothing is expected. */
   private expected = -1;
@@ -236,6 +269,7 @@ export class Connection {
     this.reader = new MessageReader({ maxMessageSizeBytes: DEFAULT_MAX_MESSAGE_SIZE_BYTES });
     this.decodeDefaults = { bson: options.bson, maxMessageSizeBytes: DEFAULT_MAX_MESSAGE_SIZE_BYTES };
     this.decodeOptions = this.decodeDefaults;
+    this.commandMonitor = options.commandMonitor;
 
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error: Error) => this.onSocketError(error));
@@ -265,8 +299,50 @@ export class Connection {
    * connection destroyed) on transport failures.
    */
   async command(db: string, cmd: Document, options?: CommandOptions): Promise<Document> {
+    if (this.commandMonitor !== undefined && this.established) return this.monitoredCommand(this.commandMonitor, db, cmd, options);
     const reply = await this.send(db, cmd, options, false);
     return reply === null ? { ok: 1 } : this.replyBody(reply);
+  }
+
+  private async monitoredCommand(
+    monitor: (report: CommandReport) => void,
+    db: string,
+    cmd: Document,
+    options: CommandOptions | undefined
+  ): Promise<Document> {
+    const name = commandName(cmd);
+    const started = performance.now();
+    const report = (phase: CommandReport['phase'], extra: Partial<CommandReport>) =>
+      monitor({
+        phase,
+        requestId: this.sentRequestId,
+        databaseName: db,
+        commandName: name,
+        address: this.address,
+        connectionId: this.id,
+        serverConnectionId: this.serverConnectionId,
+        serviceId: this.serviceId,
+        ...extra
+      });
+    let pending: Promise<Reply> | null;
+    try {
+      pending = this.send(db, cmd, options, false);
+    } catch (error) {
+      this.sentRequestId = 0;
+      report('started', { command: { ...cmd, $db: db } });
+      report('failed', { error: error as Error, duration: performance.now() - started });
+      throw error;
+    }
+    report('started', { command: this.sentBody ?? { ...cmd, $db: db } });
+    this.sentBody = null;
+    try {
+      const body = pending === null ? { ok: 1 } : this.replyBody(await pending);
+      report('succeeded', { reply: body, duration: performance.now() - started });
+      return body;
+    } catch (error) {
+      report('failed', { error: error as Error, duration: performance.now() - started });
+      throw error;
+    }
   }
 
   /**
@@ -385,6 +461,8 @@ export class Connection {
       if (api.deprecationErrors !== undefined) body.apiDeprecationErrors = api.deprecationErrors;
     }
     const requestId = nextRequestId();
+    this.sentRequestId = requestId;
+    if (this.commandMonitor !== undefined) this.sentBody = body;
     const moreToCome = options?.moreToCome === true;
     const exhaustAllowed = exhaust || options?.exhaustAllowed === true;
     let message = encodeOpMsg({ requestId, body, sequences: options?.sequences, moreToCome, exhaustAllowed });
@@ -447,6 +525,11 @@ export class Connection {
       signal?.removeEventListener('abort', onAbort);
       if (socketTimeoutMS !== undefined && !this.closed) this.socket.setTimeout(this.socketTimeoutMS);
     };
+  }
+
+  /** Called by connect() once the handshake and authentication are done. */
+  markEstablished(): void {
+    this.established = true;
   }
 
   /** Sets the socket inactivity timeout used while waiting for replies (0 = none). */
@@ -671,6 +754,7 @@ export async function connect(options: ConnectionOptions): Promise<Connection> {
     }
     if (conn.closed) throw conn.closeError ?? new MongoNetworkError(`connection to ${options.address} closed`);
     if (options.socketTimeoutMS) conn.setSocketTimeout(options.socketTimeoutMS);
+    conn.markEstablished();
     return conn;
   } catch (error) {
     conn?.destroy(error instanceof Error ? error : undefined);

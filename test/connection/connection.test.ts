@@ -14,7 +14,7 @@ import {
 } from '../../src/errors';
 import { makeClientMetadata } from '../../src/pool/client_metadata';
 import type { PoolConnection } from '../../src/pool/pool';
-import { connect, parseAddress, type Connection, type ConnectionOptions } from '../../src/pool/connection';
+import { connect, parseAddress, type CommandReport, type Connection, type ConnectionOptions } from '../../src/pool/connection';
 import { OpCode, encodeOpMsg } from '../../src/wire';
 import { MockServer, actions, errorReply, type RecordedCommand } from '../tools/mock_server';
 
@@ -472,6 +472,42 @@ describe('bad input from the server', () => {
     server.setHandler('ping', actions.delay(150, { ok: 1 }));
     await expect(conn.command('db', { ping: 1 }, { socketTimeoutMS: 1000 })).resolves.toEqual({ ok: 1 });
     await expect(conn.command('db', { ping: 1 })).rejects.toBeInstanceOf(MongoNetworkTimeoutError);
+  });
+});
+
+describe('command monitoring hook', () => {
+  it('reports started/succeeded/failed for commands after the handshake and auth only', async () => {
+    const reports: CommandReport[] = [];
+    const conn = await open({
+      commandMonitor: (r) => reports.push(r),
+      authenticate: async (c) => {
+        await c.command('admin', { saslStart: 1 }).catch(() => undefined);
+      }
+    });
+    expect(reports).toEqual([]); // neither the hello nor the auth conversation
+
+    server.setHandler('find', { cursor: { id: Long.ZERO, ns: 'db.c', firstBatch: [] }, ok: 1 });
+    await conn.command('db', { find: 'c' });
+    await conn.command('db', { nope: 1 }).catch(() => undefined);
+    await conn.command('db', { insert: 'c', documents: [{}] }, { moreToCome: true });
+
+    expect(reports.map((r) => [r.phase, r.commandName])).toEqual([
+      ['started', 'find'],
+      ['succeeded', 'find'],
+      ['started', 'nope'],
+      ['failed', 'nope'],
+      ['started', 'insert'],
+      ['succeeded', 'insert']
+    ]);
+    const [started, succeeded] = reports;
+    expect(started).toMatchObject({ databaseName: 'db', address: server.address, connectionId: 0, serverConnectionId: conn.serverConnectionId });
+    expect(started.command).toEqual({ find: 'c', $db: 'db' });
+    expect(started.requestId).toBe(succeeded.requestId);
+    expect(started.requestId).toBe(server.lastCommand('find')?.requestId);
+    expect(succeeded.reply?.cursor.ns).toBe('db.c');
+    expect(succeeded.duration).toBeGreaterThanOrEqual(0);
+    expect(reports[3].error).toBeInstanceOf(MongoServerError);
+    expect(reports[5].reply).toEqual({ ok: 1 });
   });
 });
 
