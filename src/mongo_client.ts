@@ -1,0 +1,412 @@
+/**
+ * MongoClient: resolves options, owns the topology (monitors + one CMAP pool per server), the
+ * server session pool and the executor's view of the deployment. Database/Collection handles
+ * hang off it. Events from SDAM, CMAP and command monitoring are re-emitted on the client.
+ */
+import { EventEmitter } from 'node:events';
+import type { Document } from 'bson';
+import { authenticate, prepareAuthHandshake } from './auth/authenticate';
+import type { AuthContext } from './auth/auth_provider';
+import { parseOptions } from './connection_string';
+import { MongoInvalidArgumentError, MongoNotConnectedError, MongoTopologyClosedError } from './errors';
+import type { MongoClientOptions, MongoOptions } from './mongo_client_options';
+import { executeOperation, type ExecutorClient, type ExecutorTopology, type SelectServerOptions } from './operations/execute_operation';
+import type { AbstractOperation } from './operations/operation';
+import { connect as connectSocket, Connection, type ConnectionOptions } from './pool/connection';
+import { makeClientMetadata } from './pool/client_metadata';
+import { ConnectionPool } from './pool/pool';
+import type { ConnectionPoolEvents } from './pool/pool_events';
+import { CommandEvents, CommandMonitor } from './command_monitoring';
+import { ReadPreference } from './read_preference';
+import { ReadConcern } from './read_concern';
+import { WriteConcern } from './write_concern';
+import { createMonitorFactory } from './sdam/monitor';
+import { selectServerDescription } from './sdam/select_server';
+import { Server } from './sdam/server';
+import type { CustomServerSelector, ServerSelector } from './sdam/server_selection';
+import type { SdamEventMap } from './sdam/sdam_events';
+import { Topology } from './sdam/topology';
+import { ServerType, TopologyType, type ServerDescription, type TopologyDescription } from './sdam/types';
+import { ClientSession, ServerSessionPool, type ClientSessionOptions, type ClusterTime, type SessionOwner } from './sessions';
+import { formatHostAddress } from './mongo_client_options';
+import { Database, type DatabaseOptions } from './database';
+import { RunCommandOperation } from './operations/run_command';
+
+export type MongoClientEvents = SdamEventMap & ConnectionPoolEvents & CommandEvents;
+
+/** Options accepted by the MongoClient constructor: URI options plus code-only hooks. */
+export interface MongoClientConstructorOptions extends MongoClientOptions {
+  /** Narrows the servers eligible for an operation (PyMongo's `server_selector`). */
+  serverSelector?: CustomServerSelector;
+}
+
+const POOL_EVENTS: ReadonlyArray<keyof ConnectionPoolEvents> = [
+  'connectionPoolCreated',
+  'connectionPoolReady',
+  'connectionPoolCleared',
+  'connectionPoolClosed',
+  'connectionCreated',
+  'connectionReady',
+  'connectionClosed',
+  'connectionCheckOutStarted',
+  'connectionCheckOutFailed',
+  'connectionCheckedOut',
+  'connectionCheckedIn'
+];
+const SDAM_EVENTS: ReadonlyArray<keyof SdamEventMap> = [
+  'topologyOpening',
+  'topologyClosed',
+  'topologyDescriptionChanged',
+  'serverOpening',
+  'serverClosed',
+  'serverDescriptionChanged',
+  'serverHeartbeatStarted',
+  'serverHeartbeatSucceeded',
+  'serverHeartbeatFailed'
+];
+
+/** The topology as the executor sees it: selection with a timeout, returning Server adapters. */
+class ClientTopology implements ExecutorTopology {
+  clusterTime?: ClusterTime;
+  readonly pools = new Map<string, ConnectionPool<Connection>>();
+
+  constructor(
+    readonly topology: Topology,
+    private readonly options: MongoOptions,
+    private readonly serverSelector?: CustomServerSelector
+  ) {}
+
+  get description(): TopologyDescription {
+    return this.topology.description;
+  }
+
+  async selectServer(selector: ServerSelector, options: SelectServerOptions): Promise<Server<Connection>> {
+    const timeoutMS =
+      options.timeoutMS !== undefined && options.timeoutMS > 0
+        ? Math.min(options.timeoutMS, this.options.serverSelectionTimeoutMS)
+        : this.options.serverSelectionTimeoutMS;
+    const description = await selectServerDescription(this.topology, selector, {
+      operationName: options.operationName,
+      deprioritized: options.deprioritized,
+      timeoutMS,
+      signal: options.signal,
+      serverSelector: this.serverSelector,
+      operationCount: (address) => this.pools.get(address)?.operationCount ?? 0
+    });
+    const pool = this.pools.get(description.address);
+    if (!pool) throw new MongoTopologyClosedError(`Server ${description.address} is no longer part of the topology`);
+    return new Server(this.topology, pool, description);
+  }
+}
+
+export class MongoClient extends EventEmitter<MongoClientEvents> implements SessionOwner {
+  /** The connection string, with any password masked. */
+  readonly url: string;
+  private readonly rawUrl: string;
+  private readonly clientOptions: MongoClientConstructorOptions;
+  private resolved?: MongoOptions;
+  private clientTopology?: ClientTopology;
+  private connecting?: Promise<this>;
+  private closed = false;
+  readonly serverSessionPool: ServerSessionPool;
+  private readonly activeSessions = new Set<ClientSession>();
+  private readonly commandMonitor: CommandMonitor;
+
+  constructor(url: string, options: MongoClientConstructorOptions = {}) {
+    super();
+    if (typeof url !== 'string') throw new MongoInvalidArgumentError('MongoClient requires a connection string');
+    this.rawUrl = url;
+    this.url = url.replace(/(\/\/[^:@/]*:)[^@/]*@/, '$1****@');
+    this.clientOptions = options;
+    this.serverSessionPool = new ServerSessionPool(() => this.clientTopology?.description.logicalSessionTimeoutMinutes ?? null);
+    this.commandMonitor = new CommandMonitor(this);
+  }
+
+  /** The resolved options (available after `connect()`). */
+  get options(): Readonly<MongoOptions> {
+    if (!this.resolved) throw new MongoNotConnectedError('MongoClient must be connected before its options are resolved');
+    return this.resolved;
+  }
+
+  /** Resolves options (SRV), starts monitoring, and waits until a server can be selected. */
+  async connect(): Promise<this> {
+    if (this.closed) throw new MongoTopologyClosedError('MongoClient is closed');
+    if (this.clientTopology) return this;
+    this.connecting ??= this.doConnect().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async doConnect(): Promise<this> {
+    const options = await parseOptions(this.rawUrl, this.clientOptions);
+    for (const warning of options.warnings) process.emitWarning(warning, { code: 'MONGOWIRE_OPTION' });
+    this.resolved = options;
+    const metadata = makeClientMetadata({ appName: options.appName, driverInfo: options.driverInfo ? [options.driverInfo] : undefined });
+    const connectionOptions: ConnectionOptions = {
+      address: '',
+      tls: options.tls,
+      tlsCAFile: options.tlsCAFile,
+      tlsCertificateKeyFile: options.tlsCertificateKeyFile,
+      tlsCertificateKeyFilePassword: options.tlsCertificateKeyFilePassword,
+      tlsAllowInvalidCertificates: options.tlsAllowInvalidCertificates,
+      tlsAllowInvalidHostnames: options.tlsAllowInvalidHostnames,
+      tlsInsecure: options.tlsInsecure,
+      connectTimeoutMS: options.connectTimeoutMS,
+      socketTimeoutMS: options.socketTimeoutMS,
+      metadata,
+      compressors: options.compressors,
+      zlibCompressionLevel: options.zlibCompressionLevel >= 0 ? options.zlibCompressionLevel : undefined,
+      loadBalanced: options.loadBalanced,
+      serverApi: options.serverApi
+    };
+
+    const credentials = options.credentials;
+    let topology!: Topology;
+    const pools = new Map<string, ConnectionPool<Connection>>();
+    topology = new Topology({
+      seeds: options.hosts.map(formatHostAddress),
+      replicaSet: options.replicaSet ?? null,
+      directConnection: options.directConnection,
+      loadBalanced: options.loadBalanced,
+      heartbeatFrequencyMS: options.heartbeatFrequencyMS,
+      localThresholdMS: options.localThresholdMS,
+      createPool: (address) => {
+        const pool = new ConnectionPool<Connection>(
+          address,
+          async ({ id, generation, signal }) => {
+            const authContext: Partial<AuthContext> = {};
+            const conn = await connectSocket({
+              ...connectionOptions,
+              address,
+              id,
+              generation,
+              signal,
+              commandMonitor: this.commandMonitor.forConnection(),
+              prepareHandshake: credentials
+                ? (hello) => {
+                    authContext.credentials = credentials;
+                    return prepareAuthHandshake(hello, authContext as AuthContext);
+                  }
+                : undefined,
+              authenticate: credentials
+                ? (c, helloReply) =>
+                    authenticate({ ...(authContext as AuthContext), credentials, connection: c, hello: helloReply })
+                : undefined
+            } as ConnectionOptions);
+            return conn;
+          },
+          {
+            maxPoolSize: options.maxPoolSize,
+            minPoolSize: options.minPoolSize,
+            maxConnecting: options.maxConnecting,
+            maxIdleTimeMS: options.maxIdleTimeMS,
+            waitQueueTimeoutMS: options.waitQueueTimeoutMS,
+            loadBalanced: options.loadBalanced,
+            onEstablishmentError: (error, ctx) =>
+              topology.handleApplicationError(address, error, { generation: ctx.generation, handshakeCompleted: false })
+          }
+        );
+        forwardEvents(pool, POOL_EVENTS, this);
+        pools.set(address, pool);
+        return {
+          get generation() {
+            return pool.generation;
+          },
+          clear: (opts) => pool.clear(opts),
+          ready: () => pool.ready(),
+          close: () => {
+            pools.delete(address);
+            pool.close();
+          }
+        };
+      },
+      createMonitor: createMonitorFactory({
+        connectionOptions,
+        heartbeatFrequencyMS: options.heartbeatFrequencyMS,
+        minHeartbeatFrequencyMS: options.minHeartbeatFrequencyMS,
+        connectTimeoutMS: options.connectTimeoutMS,
+        serverMonitoringMode: options.serverMonitoringMode
+      })
+    });
+    forwardEvents(topology, SDAM_EVENTS, this);
+    const clientTopology = new ClientTopology(topology, options, this.clientOptions.serverSelector);
+    for (const [address, pool] of pools) clientTopology.pools.set(address, pool);
+    // Pools created later (discovered servers) register through the shared map.
+    (clientTopology as { pools: Map<string, ConnectionPool<Connection>> }).pools = pools;
+    this.clientTopology = clientTopology;
+    topology.open();
+    try {
+      // As the official driver does: connect() succeeds once any server can be selected.
+      await clientTopology.selectServer(
+        { description: 'any available server', validate: () => undefined, suitable: (_t, c) => c.filter((s) => s.type !== ServerType.Unknown && s.type !== ServerType.PossiblePrimary) },
+        { operationName: 'connect' }
+      );
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+    return this;
+  }
+
+  /** Ends pooled sessions (endSessions), stops monitors, closes every pool and socket. */
+  async close(): Promise<void> {
+    if (this.closed && !this.clientTopology) return;
+    this.closed = true;
+    if (this.connecting) await this.connecting.catch(() => undefined);
+    const ct = this.clientTopology;
+    for (const session of [...this.activeSessions]) await session.endSession().catch(() => undefined);
+    if (ct && ct.topology.isOpen) {
+      const batches = this.serverSessionPool.drainForEndSessions();
+      for (const ids of batches) {
+        await this.executeOperation(
+          new RunCommandOperation('admin', { endSessions: ids }, { readPreference: ReadPreference.primaryPreferred, noSession: true, timeoutMS: 1000 })
+        ).catch(() => undefined);
+      }
+    }
+    this.clientTopology = undefined;
+    ct?.topology.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Runs an operation (connecting first if needed). */
+  async executeOperation<T>(operation: AbstractOperation<T>): Promise<T> {
+    if (!this.clientTopology) {
+      if (this.closed) throw new MongoTopologyClosedError('MongoClient is closed');
+      await this.connect();
+    }
+    const ct = this.clientTopology;
+    if (!ct) throw new MongoTopologyClosedError('MongoClient is closed');
+    const executor: ExecutorClient = {
+      topology: ct,
+      retryReads: this.resolved?.retryReads ?? true,
+      retryWrites: this.resolved?.retryWrites ?? true,
+      sessionOwner: this
+    };
+    return executeOperation(executor, operation);
+  }
+
+  // ---------------------------------------------------------------- databases and sessions
+
+  db(name?: string, options?: DatabaseOptions): Database {
+    const dbName = name ?? this.resolved?.dbName ?? defaultDbFromUrl(this.rawUrl) ?? 'test';
+    return new Database(this, dbName, options);
+  }
+
+  /** Motor's spelling. */
+  getDatabase(name: string, options?: DatabaseOptions): Database {
+    return this.db(name, options);
+  }
+
+  getDefaultDatabase(options?: DatabaseOptions): Database {
+    const name = defaultDbFromUrl(this.rawUrl);
+    if (!name) throw new MongoInvalidArgumentError('No default database name was given in the connection string');
+    return this.db(name, options);
+  }
+
+  startSession(options?: ClientSessionOptions): ClientSession {
+    const session = new ClientSession(this, options ?? {}, true);
+    this.activeSessions.add(session);
+    return session;
+  }
+
+  onSessionEnded(session: ClientSession): void {
+    this.activeSessions.delete(session);
+  }
+
+  /** Client-level defaults inherited by databases and collections. */
+  get readPreference(): ReadPreference {
+    const rp = this.resolved?.readPreference ?? this.clientOptions.readPreference;
+    return ReadPreference.fromOptions({ readPreference: rp as never }) ?? ReadPreference.primary;
+  }
+
+  get readConcern(): ReadConcern | undefined {
+    return ReadConcern.fromOptions({ readConcern: this.resolved?.readConcern ?? this.clientOptions.readConcern });
+  }
+
+  get writeConcern(): WriteConcern | undefined {
+    return WriteConcern.fromOptions({ writeConcern: this.resolved?.writeConcern ?? this.clientOptions.writeConcern });
+  }
+
+  get timeoutMS(): number | undefined {
+    return this.resolved?.timeoutMS ?? this.clientOptions.timeoutMS;
+  }
+
+  // ---------------------------------------------------------------- topology surface (Motor)
+
+  get topologyDescription(): TopologyDescription | undefined {
+    return this.clientTopology?.description;
+  }
+
+  private servers(): ServerDescription[] {
+    return Array.from(this.clientTopology?.description.servers.values() ?? []);
+  }
+
+  /** `[host, port]` of the server for a single/direct or mongos connection, else the primary. */
+  get address(): [string, number] | null {
+    const d = this.clientTopology?.description;
+    if (!d) return null;
+    if (d.type === TopologyType.Single || d.type === TopologyType.Sharded || d.type === TopologyType.LoadBalanced) {
+      const s = this.servers().find((x) => x.type !== ServerType.Unknown);
+      return s ? splitAddress(s.address) : null;
+    }
+    return this.primary;
+  }
+
+  get primary(): [string, number] | null {
+    const p = this.servers().find((s) => s.type === ServerType.RSPrimary);
+    return p ? splitAddress(p.address) : null;
+  }
+
+  get secondaries(): Array<[string, number]> {
+    return this.servers().filter((s) => s.type === ServerType.RSSecondary).map((s) => splitAddress(s.address));
+  }
+
+  get arbiters(): Array<[string, number]> {
+    return this.servers().filter((s) => s.type === ServerType.RSArbiter).map((s) => splitAddress(s.address));
+  }
+
+  get isPrimary(): boolean {
+    const d = this.clientTopology?.description;
+    if (!d) return false;
+    if (d.type === TopologyType.Single) return this.servers().some((s) => s.type === ServerType.Standalone || s.type === ServerType.RSPrimary);
+    return this.primary !== null;
+  }
+
+  get isMongos(): boolean {
+    return this.servers().some((s) => s.type === ServerType.Mongos);
+  }
+
+  /** Every known, available server. */
+  get nodes(): Array<[string, number]> {
+    return this.servers().filter((s) => s.type !== ServerType.Unknown).map((s) => splitAddress(s.address));
+  }
+
+  /** Runs `{ping: 1}` style commands on admin; used by tests and health checks. */
+  async command(command: Document): Promise<Document> {
+    return this.executeOperation(new RunCommandOperation('admin', command, {}));
+  }
+}
+
+/** Re-emits `names` from `source` on `target`. */
+function forwardEvents(source: EventEmitter, names: readonly string[], target: EventEmitter): void {
+  const plain = source as unknown as NodeJS.EventEmitter;
+  for (const name of names) plain.on(name, (event: unknown) => EventEmitter.prototype.emit.call(target, name, event));
+}
+
+function splitAddress(address: string): [string, number] {
+  const i = address.lastIndexOf(':');
+  if (i < 0) return [address, 27017];
+  let host = address.slice(0, i);
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  return [host, Number(address.slice(i + 1))];
+}
+
+function defaultDbFromUrl(url: string): string | undefined {
+  const m = /^mongodb(?:\+srv)?:\/\/[^/]*\/([^?]*)/.exec(url);
+  if (!m || !m[1]) return undefined;
+  return decodeURIComponent(m[1]);
+}
