@@ -182,7 +182,7 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
               id,
               generation,
               signal,
-              commandMonitor: this.commandMonitor.forConnection(),
+              commandMonitor: options.monitorCommands ? this.commandMonitor.forConnection() : undefined,
               prepareHandshake: credentials
                 ? (hello) => {
                     authContext.credentials = credentials;
@@ -193,7 +193,7 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
                 ? (c, helloReply) =>
                     authenticate({ ...(authContext as AuthContext), credentials, connection: c, hello: helloReply })
                 : undefined
-            } as ConnectionOptions);
+            });
             return conn;
           },
           {

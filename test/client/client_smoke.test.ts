@@ -23,3 +23,36 @@ describe('MongoClient against the mock server', () => {
     expect(server.commands('endSessions')).toHaveLength(1);
   });
 });
+
+describe('command monitoring', () => {
+  test('monitorCommands: true emits started/succeeded with connection ids; auth-free hello is not monitored', async () => {
+    const server = await MockServer.start({ helloExtra: { logicalSessionTimeoutMinutes: 30 } });
+    const client = new MongoClient(`mongodb://${server.address}/?directConnection=true`, { monitorCommands: true });
+    const started: string[] = [];
+    const succeeded: number[] = [];
+    client.on('commandStarted', (e) => started.push(`${e.commandName}@${e.databaseName}`));
+    client.on('commandSucceeded', (e) => succeeded.push(e.requestId));
+    try {
+      await client.db('app').command({ ping: 1 });
+      expect(started).toEqual(['ping@app']);
+      expect(succeeded).toHaveLength(1);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
+  test('without monitorCommands no command events are emitted', async () => {
+    const server = await MockServer.start();
+    const client = new MongoClient(`mongodb://${server.address}/?directConnection=true`);
+    const started: string[] = [];
+    client.on('commandStarted', (e) => started.push(e.commandName));
+    try {
+      await client.db('app').command({ ping: 1 });
+      expect(started).toEqual([]);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+});
