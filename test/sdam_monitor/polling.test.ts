@@ -118,7 +118,7 @@ describe('polling protocol', () => {
     const authenticate = jest.fn(async () => undefined);
     const prepareHandshake = jest.fn(async (hello: Document) => ({ ...hello, saslSupportedMechs: 'admin.user' }));
     // A caller might pass application connection options as they are: auth hooks must be ignored.
-    const connectionOptions = { appName: 'monitor-test', authenticate, prepareHandshake } as ConnectionOptions;
+    const connectionOptions: ConnectionOptions = { address: server.address, appName: 'monitor-test', authenticate, prepareHandshake };
     const { ctx } = startMonitor(server, { serverMonitoringMode: 'poll', heartbeatFrequencyMS: 50, minHeartbeatFrequencyMS: 10, connectionOptions });
     await waitFor(() => ctx.successes.length >= 2, 'two checks');
     expect(authenticate).not.toHaveBeenCalled();
