@@ -171,6 +171,11 @@ export class Monitor implements MonitorHandle {
     this.dropConnections(new MongoNetworkError(`monitoring connection to ${this.address} was reset after a network error`));
   }
 
+  /**
+   * Stops for good: the pause timer is cleared, both connections are destroyed, and a check in
+   * progress is abandoned without reporting. (A connection still being opened is destroyed as
+   * soon as `connect` settles: it takes no abort signal.)
+   */
   close(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
