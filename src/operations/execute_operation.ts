@@ -23,7 +23,13 @@ import {
 } from '../errors';
 import { ReadPreferenceMode, readPreferenceForCommand } from '../read_preference';
 import { ClientSession, type ClusterTime, type SessionOwner, TxnState } from '../sessions';
-import { readPreferenceServerSelector, writableServerSelector, type ServerSelector } from '../sdam/server_selection';
+import {
+  MIN_SECONDARY_WRITE_WIRE_VERSION,
+  readPreferenceServerSelector,
+  secondaryWritableServerSelector,
+  writableServerSelector,
+  type ServerSelector
+} from '../sdam/server_selection';
 import { ServerType, TopologyType, type ServerDescription, type TopologyDescription } from '../sdam/types';
 import type { DocumentSequence } from '../wire';
 import { Aspect, type AbstractOperation, type CommandSendOptions, type CommandTarget, type OperationContext } from './operation';
@@ -113,7 +119,17 @@ function retryableWritesSupported(server: ServerDescription): boolean {
   return sessionsSupported(server) && server.type !== ServerType.Standalone;
 }
 
-function selectorFor(operation: AbstractOperation): ServerSelector {
+/** The smallest maxWireVersion among the known, available servers (0 when none is known). */
+function commonWireVersion(topology: TopologyDescription): number {
+  let common: number | undefined;
+  for (const server of topology.servers.values()) {
+    if (server.type === ServerType.Unknown) continue;
+    common = common === undefined ? server.maxWireVersion : Math.min(common, server.maxWireVersion);
+  }
+  return common ?? 0;
+}
+
+function selectorFor(operation: AbstractOperation, topology: TopologyDescription): ServerSelector {
   if (operation.serverAddress) {
     const address = operation.serverAddress;
     return {
@@ -123,6 +139,7 @@ function selectorFor(operation: AbstractOperation): ServerSelector {
     };
   }
   if (operation.hasAspect(Aspect.WRITE_OPERATION)) return writableServerSelector();
+  if (operation.trySecondaryWrite) return secondaryWritableServerSelector(commonWireVersion(topology), operation.readPreference);
   return readPreferenceServerSelector(operation.readPreference);
 }
 
@@ -158,7 +175,7 @@ export async function executeOperation<T>(client: ExecutorClient, operation: Abs
 }
 
 async function executeWithRetries<T>(client: ExecutorClient, operation: AbstractOperation<T>, session: ClientSession | undefined): Promise<T> {
-  const selector = selectorFor(operation);
+  const selector = selectorFor(operation, client.topology.description);
   const timeoutMS = operation.options.timeoutMS;
   let server = await client.topology.selectServer(selector, { operationName: operation.commandName, timeoutMS });
 
@@ -360,7 +377,8 @@ async function runCommand(
   if (clusterTime && description.type !== ServerType.Standalone && connection.maxWireVersion >= 6) cmd.$clusterTime = clusterTime;
 
   // Read preference for mongos, load balancers and direct connections.
-  if (!operation.hasAspect(Aspect.WRITE_OPERATION)) {
+  const omitReadPreference = operation.trySecondaryWrite && connection.maxWireVersion < MIN_SECONDARY_WRITE_WIRE_VERSION;
+  if (!operation.hasAspect(Aspect.WRITE_OPERATION) && !omitReadPreference) {
     const rp = readPreferenceForCommand(operation.readPreference, client.topology.description.type, description.type);
     if (rp) cmd.$readPreference = rp;
   }

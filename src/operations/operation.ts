@@ -43,8 +43,18 @@ export interface CommandSendOptions {
   sequences?: DocumentSequence[];
   /** Unacknowledged write: send with moreToCome and do not wait for a reply. */
   moreToCome?: boolean;
-  /** Ask for BSON that keeps Int64 as Long etc. */
-  bson?: { promoteLongs?: boolean; promoteValues?: boolean; promoteBuffers?: boolean; useBigInt64?: boolean; bsonRegExp?: boolean };
+  /**
+   * Ask for BSON that keeps Int64 as Long etc. `fieldsAsRaw: {firstBatch: true, nextBatch: true}`
+   * leaves each document of those arrays undecoded, as a Buffer (raw-batch cursors).
+   */
+  bson?: {
+    promoteLongs?: boolean;
+    promoteValues?: boolean;
+    promoteBuffers?: boolean;
+    useBigInt64?: boolean;
+    bsonRegExp?: boolean;
+    fieldsAsRaw?: Readonly<Record<string, boolean>>;
+  };
 }
 
 /** Runs one command through the executor's decoration, monitoring and error handling. */
@@ -75,6 +85,11 @@ export abstract class AbstractOperation<TResult = unknown> {
   session?: ClientSession;
   /** Set for operations that must run on a given server (getMore, killCursors). */
   serverAddress?: string;
+  /**
+   * aggregate with `$out`/`$merge`: select with `secondaryWritableServerSelector` (the read
+   * preference when every server is 5.0+, else the primary) instead of the read preference.
+   */
+  trySecondaryWrite = false;
   /** Whether this operation was retried (for tests and monitoring). */
   retried = false;
 

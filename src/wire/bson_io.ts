@@ -8,6 +8,8 @@ export interface BsonDecodeOptions {
   promoteBuffers?: boolean;
   bsonRegExp?: boolean;
   useBigInt64?: boolean;
+  /** Arrays with these names decode to one Buffer (raw BSON) per element. */
+  fieldsAsRaw?: Readonly<Record<string, boolean>>;
 }
 
 /** Size of the BSON document at `offset`, checked against `end`. */
