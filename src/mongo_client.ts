@@ -29,6 +29,8 @@ import { Topology } from './sdam/topology';
 import { ServerType, TopologyType, type ServerDescription, type TopologyDescription } from './sdam/types';
 import { ClientSession, ServerSessionPool, type ClientSessionOptions, type ClusterTime, type SessionOwner } from './sessions';
 import { formatHostAddress } from './mongo_client_options';
+import { dnsSrvResolver, type SrvResolver } from './srv';
+import { SrvPoller } from './sdam/srv_poller';
 import { Database, type DatabaseOptions } from './database';
 import { RunCommandOperation } from './operations/run_command';
 
@@ -38,6 +40,8 @@ export type MongoClientEvents = SdamEventMap & ConnectionPoolEvents & CommandEve
 export interface MongoClientConstructorOptions extends MongoClientOptions {
   /** Narrows the servers eligible for an operation (PyMongo's `server_selector`). */
   serverSelector?: CustomServerSelector;
+  /** DNS used for `mongodb+srv://` seedlist discovery and SRV polling (default: node:dns). */
+  srvResolver?: SrvResolver;
 }
 
 const POOL_EVENTS: ReadonlyArray<keyof ConnectionPoolEvents> = [
@@ -111,6 +115,7 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
   readonly serverSessionPool: ServerSessionPool;
   private readonly activeSessions = new Set<ClientSession>();
   private readonly commandMonitor: CommandMonitor;
+  private srvPoller?: SrvPoller;
 
   constructor(url: string, options: MongoClientConstructorOptions = {}) {
     super();
@@ -139,7 +144,7 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
   }
 
   private async doConnect(): Promise<this> {
-    const options = await parseOptions(this.rawUrl, this.clientOptions);
+    const options = await parseOptions(this.rawUrl, this.clientOptions, { srvResolver: this.clientOptions.srvResolver });
     for (const warning of options.warnings) process.emitWarning(warning, { code: 'MONGOWIRE_OPTION' });
     this.resolved = options;
     const metadata = makeClientMetadata({ appName: options.appName, driverInfo: options.driverInfo ? [options.driverInfo] : undefined });
@@ -236,6 +241,16 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
     (clientTopology as { pools: Map<string, ConnectionPool<Connection>> }).pools = pools;
     this.clientTopology = clientTopology;
     topology.open();
+    if (options.isSrv && options.srvHost && !options.loadBalanced) {
+      this.srvPoller = new SrvPoller(topology, {
+        srvHost: options.srvHost,
+        srvServiceName: options.srvServiceName,
+        srvMaxHosts: options.srvMaxHosts,
+        heartbeatFrequencyMS: options.heartbeatFrequencyMS,
+        resolver: this.clientOptions.srvResolver ?? dnsSrvResolver
+      });
+      this.srvPoller.start();
+    }
     try {
       // As the official driver does: connect() succeeds once any server can be selected.
       await clientTopology.selectServer(
@@ -265,6 +280,8 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
       }
     }
     this.clientTopology = undefined;
+    this.srvPoller?.stop();
+    this.srvPoller = undefined;
     ct?.topology.close();
   }
 

@@ -48,7 +48,8 @@ import {
   emptyTopologyDescription,
   initialTopologyType,
   topologyDescriptionEquals,
-  updateTopologyDescription
+  updateTopologyDescription,
+  withSeedList
 } from './topology_description';
 import { ServerType, TopologyType, type ServerDescription, type TopologyDescription, type TopologyVersion } from './types';
 
@@ -241,6 +242,24 @@ export class Topology extends EventEmitter<SdamEventMap> {
   updateServerDescription(description: ServerDescription): void {
     this.serialize(() => {
       if (this.state === 'open') this.apply(description);
+    });
+  }
+
+  /**
+   * SRV polling: the hosts the latest SRV lookup returned (already checked against the parent
+   * domain and trimmed to srvMaxHosts). Only a Sharded or Unknown topology changes; hosts that
+   * stay are left untouched, new ones are added as Unknown, missing ones are removed.
+   */
+  applySrvHosts(addresses: readonly string[]): void {
+    this.serialize(() => {
+      if (this.state !== 'open' || addresses.length === 0) return;
+      const previous = this.current;
+      if (previous.type !== TopologyType.Sharded && previous.type !== TopologyType.Unknown) return;
+      const next = withSeedList(previous, addresses);
+      if (topologyDescriptionEquals(previous, next)) return;
+      this.current = next;
+      this.reconcileServers();
+      this.emit('topologyDescriptionChanged', new TopologyDescriptionChangedEvent(this.id, previous, next));
     });
   }
 

@@ -135,6 +135,29 @@ export function updateTopologyDescription(
 }
 
 /** Equality of two topology descriptions for deciding whether to publish TopologyDescriptionChangedEvent. */
+/**
+ * SRV polling (polling-srv-records-for-mongos-discovery): the description with its server list
+ * replaced by `addresses` — servers still listed keep their descriptions, new ones start Unknown,
+ * servers no longer listed are removed. Only meaningful for Sharded and Unknown topologies.
+ */
+export function withSeedList(description: TopologyDescription, addresses: readonly string[]): TopologyDescription {
+  const servers = new Map<string, ServerDescription>();
+  for (const raw of addresses) {
+    const address = normalizeAddress(raw);
+    servers.set(address, description.servers.get(address) ?? unknownServerDescription(address));
+  }
+  return finish(
+    {
+      type: description.type,
+      setName: description.setName,
+      maxSetVersion: description.maxSetVersion,
+      maxElectionId: description.maxElectionId,
+      servers
+    },
+    description
+  );
+}
+
 export function topologyDescriptionEquals(a: TopologyDescription, b: TopologyDescription): boolean {
   if (
     a.type !== b.type ||
