@@ -375,3 +375,124 @@ export const MongoErrorCode = Object.freeze({
 export function isNetworkError(error: unknown): error is MongoNetworkError {
   return error instanceof MongoNetworkError;
 }
+
+/** One failed write of a collection-level bulk write (`writeErrors[i]`), index remapped to the caller's list. */
+export interface BulkWriteErrorLike {
+  readonly index: number;
+  readonly code: number;
+  readonly errmsg?: string;
+  readonly errInfo?: Document;
+}
+
+/** The counts and ids of a collection-level bulk write (implemented by BulkWriteResult). */
+export interface BulkWriteResultLike {
+  readonly insertedCount: number;
+  readonly matchedCount: number;
+  readonly modifiedCount: number;
+  readonly deletedCount: number;
+  readonly upsertedCount: number;
+  readonly insertedIds: { [index: number]: unknown };
+  readonly upsertedIds: { [index: number]: unknown };
+}
+
+export interface MongoBulkWriteErrorDetails {
+  message: string;
+  code?: number;
+  codeName?: string;
+  errInfo?: Document;
+  errorLabels?: string[];
+  writeErrors?: readonly BulkWriteErrorLike[];
+  /** The (last) write concern error, as the server sent it. */
+  writeConcernError?: Document;
+  /** The underlying error (a command error, a network error…), when there was one. */
+  cause?: unknown;
+}
+
+/**
+ * A collection-level bulk write (insertMany/bulkWrite) failed: write errors, a write concern
+ * error, or a command error after some writes. `result` holds what was done before it stopped.
+ */
+export class MongoBulkWriteError<TResult extends BulkWriteResultLike = BulkWriteResultLike> extends MongoServerError {
+  declare writeErrors: BulkWriteErrorLike[];
+  declare writeConcernError?: Document;
+  declare result: TResult;
+
+  constructor(details: MongoBulkWriteErrorDetails, result: TResult) {
+    const response: ServerErrorResponse = { ok: 0, errmsg: details.message };
+    if (details.code !== undefined) response.code = details.code;
+    if (details.codeName !== undefined) response.codeName = details.codeName;
+    if (details.errInfo !== undefined) response.errInfo = details.errInfo;
+    if (details.errorLabels !== undefined) response.errorLabels = details.errorLabels;
+    if (details.writeConcernError !== undefined) response.writeConcernError = details.writeConcernError;
+    super(response, details.cause !== undefined ? { cause: details.cause } : undefined);
+    this.writeErrors = [...(details.writeErrors ?? [])];
+    this.writeConcernError = details.writeConcernError;
+    this.result = result;
+  }
+
+  override get name(): string {
+    return 'MongoBulkWriteError';
+  }
+  get insertedCount(): number {
+    return this.result.insertedCount;
+  }
+  get matchedCount(): number {
+    return this.result.matchedCount;
+  }
+  get modifiedCount(): number {
+    return this.result.modifiedCount;
+  }
+  get deletedCount(): number {
+    return this.result.deletedCount;
+  }
+  get upsertedCount(): number {
+    return this.result.upsertedCount;
+  }
+  get insertedIds(): { [index: number]: unknown } {
+    return this.result.insertedIds;
+  }
+  get upsertedIds(): { [index: number]: unknown } {
+    return this.result.upsertedIds;
+  }
+}
+
+/** A write error of `client.bulkWrite`, keyed by the model's index in `writeErrors`. */
+export interface ClientBulkWriteErrorDetail {
+  code: number;
+  message: string;
+  errInfo?: Document;
+}
+
+/** A write concern error of one `client.bulkWrite` batch. */
+export interface ClientWriteConcernErrorDetail {
+  code: number;
+  message: string;
+  errInfo?: Document;
+}
+
+/**
+ * `client.bulkWrite` (MongoDB 8.0 `bulkWrite` command) failed: individual write errors, write
+ * concern errors, or a top-level error (`cause`) after some results were seen. `partialResult`
+ * is set only when at least one write is known to have succeeded (crud/bulk-write.md).
+ */
+export class MongoClientBulkWriteError<TResult = unknown> extends MongoServerError {
+  declare writeErrors: Map<number, ClientBulkWriteErrorDetail>;
+  declare writeConcernErrors: ClientWriteConcernErrorDetail[];
+  declare partialResult?: TResult;
+
+  constructor(message: string, options?: MongoErrorOptions & { response?: ServerErrorResponse }) {
+    super({ ...(options?.response ?? {}), errmsg: message }, options);
+    this.writeErrors = new Map();
+    this.writeConcernErrors = [];
+    this.partialResult = undefined;
+  }
+
+  override get name(): string {
+    return 'MongoClientBulkWriteError';
+  }
+
+  /** The top-level error (command error, network error, getMore failure), when there was one. */
+  get error(): unknown {
+    return this.cause;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The `insert` command: InsertOperation (one batch, used by bulk writes) and InsertOneOperation
+ * (`collection.insertOne`). `_id` is generated client-side when missing, as the first field.
+ */
+import { ObjectId, type Document } from 'bson';
+import { MongoInvalidArgumentError } from '../errors';
+import type { InsertOneResult } from '../mongo_types';
+import { throwFirstWriteError, WriteCommandOperation, type Namespace, type WriteCommandOptions } from './write_command';
+
+export interface InsertOptions extends WriteCommandOptions {
+  /** Let the server generate `_id` instead of the driver. */
+  forceServerObjectId?: boolean;
+}
+
+/**
+ * Returns the document to send: `doc` itself when it has an `_id` (or the server makes one),
+ * else a copy with a new ObjectId `_id` as its first field. The caller's document also gets the
+ * `_id` (as in the official driver), so `doc._id` is readable after the insert.
+ */
+export function prepareDocumentForInsert<T extends Document>(doc: T, forceServerObjectId = false): T {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new MongoInvalidArgumentError('Document to insert must be an object');
+  }
+  if (forceServerObjectId || doc._id != null) return doc;
+  const _id = new ObjectId();
+  if (Object.isExtensible(doc)) (doc as Document)._id = _id;
+  const { _id: _ignored, ...rest } = doc as Document;
+  return { _id, ...rest } as unknown as T;
+}
+
+/** One `insert` command over a batch of documents (already carrying their `_id`). */
+export class InsertOperation<TResult = Document> extends WriteCommandOperation<TResult> {
+  readonly commandName = 'insert';
+  protected readonly sequenceName = 'documents';
+
+  constructor(ns: Namespace, documents: Document[], options: InsertOptions = {}) {
+    super(ns, documents, options);
+  }
+}
+
+/** `collection.insertOne(doc)`. A write error is thrown as MongoServerError (e.g. code 11000). */
+export class InsertOneOperation extends InsertOperation<InsertOneResult> {
+  constructor(ns: Namespace, doc: Document, options: InsertOptions = {}) {
+    super(ns, [prepareDocumentForInsert(doc, options.forceServerObjectId)], options);
+  }
+
+  get insertedId(): unknown {
+    return this.statements[0]._id;
+  }
+
+  protected override toResult(reply: Document): InsertOneResult {
+    throwFirstWriteError(reply);
+    return { acknowledged: !this.unacknowledged, insertedId: this.insertedId as InsertOneResult['insertedId'] };
+  }
+}

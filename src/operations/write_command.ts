@@ -1,0 +1,99 @@
+/**
+ * The shared shape of the `insert`, `update` and `delete` commands (server_write_commands spec):
+ * `{ <cmd>: <collection>, ordered, bypassDocumentValidation?, let?, comment? }` with the statements
+ * sent as an OP_MSG document sequence (`documents` / `updates` / `deletes`). One operation is one
+ * batch; splitting a large write into batches is the caller's job (bulk_write.ts).
+ */
+import { calculateObjectSize, type Document } from 'bson';
+import { MongoInvalidArgumentError, MongoServerError, MongoWriteConcernError } from '../errors';
+import { Aspect, aspects, CommandOperation, type BaseOperationOptions, type CommandSendOptions, type CommandTarget } from './operation';
+
+export interface Namespace {
+  db: string;
+  collection: string;
+}
+
+export interface WriteCommandOptions extends BaseOperationOptions {
+  /** Stop at the first write error (default true). */
+  ordered?: boolean;
+  /** Let the writes opt out of document validation. Sent only when a boolean. */
+  bypassDocumentValidation?: boolean;
+  /** Variables for `$$var` in filters/updates (update and delete). */
+  let?: Document;
+}
+
+const WRITE_ASPECTS = aspects(Aspect.WRITE_OPERATION, Aspect.RETRYABLE);
+
+/** The BSON size of a document, as sent. */
+export function bsonSize(doc: Document): number {
+  return calculateObjectSize(doc, { ignoreUndefined: false, serializeFunctions: false });
+}
+
+/** Throws before anything is sent when one statement exceeds the server's maxBsonObjectSize. */
+export function assertStatementSize(size: number, maxBsonObjectSize: number): void {
+  if (size > maxBsonObjectSize) {
+    throw new MongoInvalidArgumentError(`Document is larger than the maximum size ${maxBsonObjectSize} bytes (got ${size} bytes)`);
+  }
+}
+
+/** Raises a write concern error carried by an `ok: 1` reply, so the retry engine can see its labels. */
+export function throwIfWriteConcernError(reply: Document): void {
+  if (reply.writeConcernError && typeof reply.writeConcernError === 'object') {
+    throw new MongoWriteConcernError(reply as Document & { writeConcernError: Document }, reply);
+  }
+}
+
+/** Single-statement writes surface `writeErrors[0]` as a MongoServerError (e.g. code 11000), like the official driver. */
+export function throwFirstWriteError(reply: Document): void {
+  const writeErrors = reply.writeErrors as Document[] | undefined;
+  if (Array.isArray(writeErrors) && writeErrors.length > 0) throw new MongoServerError(writeErrors[0]);
+}
+
+export abstract class WriteCommandOperation<TResult = Document> extends CommandOperation<TResult> {
+  abstract override readonly commandName: 'insert' | 'update' | 'delete';
+  /** The OP_MSG document sequence identifier. */
+  protected abstract readonly sequenceName: 'documents' | 'updates' | 'deletes';
+
+  protected constructor(
+    readonly ns: Namespace,
+    readonly statements: Document[],
+    readonly writeOptions: WriteCommandOptions
+  ) {
+    super(ns.db, writeOptions);
+  }
+
+  get aspects(): ReadonlySet<Aspect> {
+    return WRITE_ASPECTS;
+  }
+
+  buildCommand(target: CommandTarget): Document {
+    for (const statement of this.statements) assertStatementSize(bsonSize(statement), target.maxBsonObjectSize);
+    const command: Document = { [this.commandName]: this.ns.collection, ordered: this.writeOptions.ordered ?? true };
+    if (typeof this.writeOptions.bypassDocumentValidation === 'boolean') {
+      command.bypassDocumentValidation = this.writeOptions.bypassDocumentValidation;
+    }
+    if (this.writeOptions.let && this.commandName !== 'insert') command.let = this.writeOptions.let;
+    if (this.writeOptions.comment !== undefined) command.comment = this.writeOptions.comment;
+    return command;
+  }
+
+  override sendOptions(_target: CommandTarget): CommandSendOptions {
+    return { sequences: [{ identifier: this.sequenceName, documents: this.statements }] };
+  }
+
+  /** A write concern error is raised as MongoWriteConcernError; otherwise `toResult(reply)`. */
+  override handleReply(reply: Document): TResult {
+    throwIfWriteConcernError(reply);
+    return this.toResult(reply);
+  }
+
+  /** Maps the reply to the API result; by default the raw reply (bulk writes merge it). */
+  protected toResult(reply: Document): TResult {
+    return reply as TResult;
+  }
+
+  /** True when the write concern is `w: 0` (no reply will come). */
+  get unacknowledged(): boolean {
+    return this.writeConcern !== undefined && !this.writeConcern.isAcknowledged;
+  }
+}
