@@ -1,13 +1,27 @@
 /**
- * Driver sessions (sessions/driver-sessions.md): the server session pool and ClientSession.
- * Transactions hang off ClientSession but their state machine lives in transactions.ts.
+ * Driver sessions (sessions/driver-sessions.md, snapshot-sessions.md, causal-consistency.md):
+ * the server session pool and ClientSession. The transaction state machine lives in
+ * transactions.ts; ClientSession exposes it as methods.
  */
 import { Binary, Long, Timestamp, UUID, type Document } from 'bson';
 import { EventEmitter } from 'node:events';
-import { MongoExpiredSessionError, MongoInvalidArgumentError } from './errors';
-import type { ReadConcernLike } from './read_concern';
-import type { ReadPreferenceLike } from './read_preference';
-import type { WriteConcernOptions } from './write_concern';
+import { MongoExpiredSessionError, MongoInvalidArgumentError, MongoRuntimeError } from './errors';
+import type { AbstractOperation } from './operations/operation';
+import type { ReadConcern, ReadConcernLike } from './read_concern';
+import type { ReadPreference, ReadPreferenceLike } from './read_preference';
+import type { TimeoutContext } from './timeout';
+import {
+  Transaction,
+  abortTransaction,
+  commitTransaction,
+  startTransaction,
+  withTransaction,
+  type WithTransactionCallback,
+  type WithTransactionHooks
+} from './transactions';
+import type { WriteConcern, WriteConcernOptions } from './write_concern';
+
+export { TxnState, Transaction } from './transactions';
 
 /** `$clusterTime` as gossiped by the server. */
 export interface ClusterTime {
@@ -17,18 +31,22 @@ export interface ClusterTime {
 
 /** Options for transactions (also the session's `defaultTransactionOptions`). */
 export interface TransactionOptions {
-  readConcern?: ReadConcernLike;
-  writeConcern?: WriteConcernOptions;
+  readConcern?: ReadConcernLike | ReadConcern;
+  writeConcern?: WriteConcernOptions | WriteConcern;
   readPreference?: ReadPreferenceLike;
+  /** Deprecated in favour of timeoutMS: sent as `maxTimeMS` on commitTransaction. */
   maxCommitTimeMS?: number;
-  timeoutMS?: number;
 }
 
 export interface ClientSessionOptions {
+  /** Default true for explicit sessions (false when `snapshot` is set). */
   causalConsistency?: boolean;
+  /** Snapshot reads (MongoDB 5.0+); exclusive with causalConsistency. */
   snapshot?: boolean;
+  /** A snapshot time to read at (requires `snapshot: true`). */
+  snapshotTime?: Timestamp;
   defaultTransactionOptions?: TransactionOptions;
-  /** CSOT default for operations in this session. */
+  /** CSOT default for commitTransaction, abortTransaction, withTransaction and endSession. */
   defaultTimeoutMS?: number;
 }
 
@@ -38,10 +56,13 @@ export class ServerSession {
   lastUse: number;
   txnNumber = 0;
   isDirty = false;
+  /** The pool generation it was created in (a cleared pool does not take back older sessions). */
+  generation: number;
 
-  constructor(now = Date.now()) {
+  constructor(now = Date.now(), generation = 0) {
     this.id = { id: new Binary(new UUID().buffer, Binary.SUBTYPE_UUID) };
     this.lastUse = now;
+    this.generation = generation;
   }
 
   /** True when fewer than `slackMinutes` minutes remain before the server considers it stale. */
@@ -51,38 +72,53 @@ export class ServerSession {
   }
 }
 
-/** LIFO pool of server sessions; dirty and nearly-expired sessions are discarded. */
+export interface ServerSessionPoolOptions {
+  /** Load-balanced mode: pooled sessions are reused regardless of idle time. */
+  loadBalanced?: () => boolean;
+  /** Wall clock in ms (tests). */
+  now?: () => number;
+}
+
+/**
+ * The server session pool: a deque whose front holds the most recently released sessions (LIFO
+ * reuse). Sessions within a minute of `logicalSessionTimeoutMinutes` are discarded, as are dirty
+ * ones (a network error happened while they were in use).
+ */
 export class ServerSessionPool {
   private sessions: ServerSession[] = [];
-  /** Every session id handed out and not discarded, for `endSessions` at close. */
-  private readonly everUsed = new Set<ServerSession>();
+  private generation = 0;
 
-  constructor(private readonly timeoutMinutes: () => number | null) {}
+  constructor(
+    private readonly timeoutMinutes: () => number | null,
+    private readonly poolOptions: ServerSessionPoolOptions = {}
+  ) {}
+
+  private now(): number {
+    return this.poolOptions.now?.() ?? Date.now();
+  }
+
+  private get sessionTimeoutMinutes(): number {
+    return this.timeoutMinutes() ?? 30;
+  }
 
   acquire(): ServerSession {
-    const timeout = this.timeoutMinutes() ?? 30;
-    const now = Date.now();
+    const timeout = this.sessionTimeoutMinutes;
+    const now = this.now();
+    const loadBalanced = this.poolOptions.loadBalanced?.() ?? false;
     while (this.sessions.length > 0) {
       const session = this.sessions.shift() as ServerSession;
-      if (!session.hasTimedOut(timeout, now)) return session;
-      this.everUsed.delete(session);
+      if (loadBalanced || !session.hasTimedOut(timeout, now)) return session;
     }
-    const fresh = new ServerSession(now);
-    this.everUsed.add(fresh);
-    return fresh;
+    return new ServerSession(now, this.generation);
   }
 
   release(session: ServerSession): void {
-    const timeout = this.timeoutMinutes() ?? 30;
-    const now = Date.now();
-    // Prune expiring sessions from the back (the least recently used end).
-    while (this.sessions.length > 0 && this.sessions[this.sessions.length - 1].hasTimedOut(timeout, now)) {
-      this.everUsed.delete(this.sessions.pop() as ServerSession);
-    }
-    if (session.isDirty || session.hasTimedOut(timeout, now)) {
-      this.everUsed.delete(session);
-      return;
-    }
+    if (session.generation !== this.generation) return;
+    const timeout = this.sessionTimeoutMinutes;
+    const now = this.now();
+    // Prune sessions about to expire from the back (the least recently used end).
+    while (this.sessions.length > 0 && this.sessions[this.sessions.length - 1].hasTimedOut(timeout, now)) this.sessions.pop();
+    if (session.isDirty || session.hasTimedOut(timeout, now)) return;
     this.sessions.unshift(session);
   }
 
@@ -90,56 +126,39 @@ export class ServerSessionPool {
     return this.sessions.length;
   }
 
+  /** The pooled session ids, front first. */
+  ids(): Array<{ id: Binary }> {
+    return this.sessions.map((s) => s.id);
+  }
+
   /** The ids to send in `endSessions` at client close, in batches of 10,000; empties the pool. */
   drainForEndSessions(batchSize = 10_000): Array<Array<{ id: Binary }>> {
-    const ids = this.sessions.map((s) => s.id);
+    const ids = this.ids();
     this.sessions = [];
-    this.everUsed.clear();
     const batches: Array<Array<{ id: Binary }>> = [];
     for (let i = 0; i < ids.length; i += batchSize) batches.push(ids.slice(i, i + batchSize));
     return batches;
   }
 
-  /** Forget every session without ending it (after fork, or a topology reset). */
+  /** Forgets every session without ending it (after fork); sessions checked out now are not taken back. */
   clear(): void {
     this.sessions = [];
-    this.everUsed.clear();
+    this.generation++;
   }
 }
 
-/** What a ClientSession needs from the client that owns it. */
+/** What a ClientSession needs from the client that owns it (MongoClient satisfies it). */
 export interface SessionOwner {
   readonly serverSessionPool: ServerSessionPool;
   /** Called when a session ends, so the client can forget it. */
   onSessionEnded?(session: ClientSession): void;
-  /** Aborts an in-progress transaction when the session ends (provided by transactions.ts). */
-  abortTransactionOnEnd?(session: ClientSession): Promise<void>;
-}
-
-function compareTimestamps(a: Timestamp, b: Timestamp): number {
-  return a.compare(b);
-}
-
-/** Transaction states (transactions spec). */
-export const TxnState = Object.freeze({
-  NO_TRANSACTION: 'NO_TRANSACTION',
-  STARTING_TRANSACTION: 'STARTING_TRANSACTION',
-  TRANSACTION_IN_PROGRESS: 'TRANSACTION_IN_PROGRESS',
-  TRANSACTION_COMMITTED: 'TRANSACTION_COMMITTED',
-  TRANSACTION_COMMITTED_EMPTY: 'TRANSACTION_COMMITTED_EMPTY',
-  TRANSACTION_ABORTED: 'TRANSACTION_ABORTED'
-} as const);
-export type TxnState = (typeof TxnState)[keyof typeof TxnState];
-
-/** Per-session transaction bookkeeping; the transitions live in transactions.ts. */
-export interface TransactionInfo {
-  state: TxnState;
-  options: TransactionOptions;
-  /** Address of the mongos a sharded transaction is pinned to. */
-  pinnedServer?: string;
-  recoveryToken?: Document;
-  /** The commit was attempted at least once (a second commit is a retry). */
-  commitAttempted: boolean;
+  /** Runs an operation (commitTransaction / abortTransaction). */
+  executeOperation?<T>(operation: AbstractOperation<T>): Promise<T>;
+  /** Client-level defaults transactions inherit. */
+  readonly readConcern?: ReadConcern;
+  readonly writeConcern?: WriteConcern;
+  readonly readPreference?: ReadPreference;
+  readonly timeoutMS?: number;
 }
 
 /** A logical session, as returned by `client.startSession()`. */
@@ -148,13 +167,21 @@ export class ClientSession extends EventEmitter {
   readonly options: Readonly<ClientSessionOptions>;
   clusterTime?: ClusterTime;
   operationTime?: Timestamp;
-  /** snapshot sessions: the atClusterTime fixed by the first read. */
+  /** Snapshot sessions: the atClusterTime fixed by the first read (or given in the options). */
   snapshotTime?: Timestamp;
-  transaction: TransactionInfo = { state: TxnState.NO_TRANSACTION, options: {}, commitAttempted: false };
+  transaction: Transaction = new Transaction();
   /** Load-balanced mode: the connection pinned to this session (cursors, transactions). */
   pinnedConnection?: unknown;
+  /**
+   * @internal The deadline of a `withTransaction` call (CSOT): operations run with this session
+   * inside the callback use it. Do not modify.
+   */
+  timeoutContext?: TimeoutContext;
+  /** @internal Test hooks for withTransaction (clock, time limit, jitter, sleep). */
+  withTransactionHooks?: WithTransactionHooks;
 
   private serverSessionValue?: ServerSession;
+  private txnNumberIncrement = 0;
   private ended = false;
 
   constructor(
@@ -166,18 +193,35 @@ export class ClientSession extends EventEmitter {
     if (options.snapshot && options.causalConsistency) {
       throw new MongoInvalidArgumentError('Properties "causalConsistency" and "snapshot" are mutually exclusive');
     }
+    if (options.snapshotTime !== undefined && !options.snapshot) {
+      throw new MongoInvalidArgumentError('snapshotTime requires snapshot: true');
+    }
     this.explicit = explicit;
+    // Implicit sessions are never causally consistent (causal-consistency.md).
     this.options = Object.freeze({
       ...options,
-      causalConsistency: options.snapshot ? false : (options.causalConsistency ?? true)
+      causalConsistency: options.snapshot ? false : (options.causalConsistency ?? explicit)
     });
+    if (options.snapshotTime) this.snapshotTime = options.snapshotTime;
   }
 
-  /** The server session, acquired lazily on first use (spec: "only obtain … when needed"). */
+  /** The MongoClient that started this session. */
+  get client(): SessionOwner {
+    return this.owner;
+  }
+
+  /** The server session, acquired lazily on first use (after connection checkout for implicit sessions). */
   get serverSession(): ServerSession {
-    if (this.ended && !this.serverSessionValue) throw new MongoExpiredSessionError();
-    if (!this.serverSessionValue) this.serverSessionValue = this.owner.serverSessionPool.acquire();
+    if (!this.serverSessionValue) {
+      if (this.ended) throw new MongoExpiredSessionError();
+      this.serverSessionValue = this.owner.serverSessionPool.acquire();
+    }
     return this.serverSessionValue;
+  }
+
+  /** Whether a server session has been acquired (tests, pool accounting). */
+  get hasServerSession(): boolean {
+    return this.serverSessionValue !== undefined;
   }
 
   /** The session id (`lsid`), acquiring a server session if needed. */
@@ -193,51 +237,100 @@ export class ClientSession extends EventEmitter {
     return this.options.snapshot === true;
   }
 
-  get inTransaction(): boolean {
-    return this.transaction.state === TxnState.STARTING_TRANSACTION || this.transaction.state === TxnState.TRANSACTION_IN_PROGRESS;
+  get causalConsistency(): boolean {
+    return this.options.causalConsistency === true;
   }
 
-  /** Gossip: keep the greatest `$clusterTime` seen. */
+  /** "starting transaction" or "transaction in progress". */
+  get inTransaction(): boolean {
+    return this.transaction.isActive;
+  }
+
+  /** Sharded transactions: the mongos this session is pinned to. */
+  get isPinned(): boolean {
+    return this.transaction.pinnedServer !== undefined || this.pinnedConnection !== undefined;
+  }
+
+  /** Unpins the session from its mongos (transactions spec "When to unpin"). */
+  unpin(): void {
+    this.transaction.pinnedServer = undefined;
+  }
+
+  /** Transaction numbers are applied lazily so the server session is only taken when a command is sent. */
+  incrementTransactionNumber(): void {
+    this.txnNumberIncrement += 1;
+  }
+
+  /** The current txnNumber, after applying pending increments (acquires the server session). */
+  currentTxnNumber(): number {
+    const serverSession = this.serverSession;
+    serverSession.txnNumber += this.txnNumberIncrement;
+    this.txnNumberIncrement = 0;
+    return serverSession.txnNumber;
+  }
+
+  /** Gossip: keep the greatest `$clusterTime` seen (never advances the client's). */
   advanceClusterTime(clusterTime: ClusterTime): void {
-    if (!clusterTime || !(clusterTime.clusterTime instanceof Timestamp)) {
+    if (!clusterTime || typeof clusterTime !== 'object' || !(clusterTime.clusterTime instanceof Timestamp)) {
       throw new MongoInvalidArgumentError('input cluster time must have a valid "clusterTime" property');
     }
-    if (!this.clusterTime || compareTimestamps(clusterTime.clusterTime, this.clusterTime.clusterTime) > 0) {
+    if (!this.clusterTime || clusterTime.clusterTime.compare(this.clusterTime.clusterTime) > 0) {
       this.clusterTime = clusterTime;
     }
   }
 
   /** Causal consistency: keep the greatest operationTime seen. */
   advanceOperationTime(operationTime: Timestamp): void {
-    if (!this.operationTime || compareTimestamps(operationTime, this.operationTime) > 0) {
+    if (!(operationTime instanceof Timestamp)) throw new MongoInvalidArgumentError('operationTime must be a BSON Timestamp');
+    if (!this.operationTime || operationTime.compare(this.operationTime) > 0) {
       this.operationTime = operationTime;
     }
   }
 
-  /** Marks the server session dirty after a network error (it will be discarded). */
+  /** Marks the server session dirty after a network error (it will be discarded, not pooled). */
   markDirty(): void {
     if (this.serverSessionValue) this.serverSessionValue.isDirty = true;
   }
 
-  /** Returns the server session to the pool without ending the ClientSession (implicit sessions). */
-  releaseServerSession(): void {
-    if (this.serverSessionValue) {
-      this.owner.serverSessionPool.release(this.serverSessionValue);
-      this.serverSessionValue = undefined;
-    }
+  // ---------------------------------------------------------------- transactions (transactions.ts)
+
+  /** Starts a transaction; the first command sent with this session carries `startTransaction`. */
+  startTransaction(options?: TransactionOptions): void {
+    startTransaction(this, options);
   }
 
-  /** Ends the session: aborts an open transaction, returns the server session to the pool. */
+  async commitTransaction(): Promise<void> {
+    await commitTransaction(this);
+  }
+
+  /** Aborts the transaction; server errors are ignored (transactions spec). */
+  async abortTransaction(): Promise<void> {
+    await abortTransaction(this);
+  }
+
+  /**
+   * Runs `callback` in a transaction and commits it, retrying on TransientTransactionError and
+   * UnknownTransactionCommitResult for up to 120 s (or `timeoutMS`). The callback may run more than once.
+   */
+  async withTransaction<T>(callback: WithTransactionCallback<T>, options?: TransactionOptions): Promise<T | undefined> {
+    return withTransaction(this, callback, options);
+  }
+
+  // ---------------------------------------------------------------- ending
+
+  /** Ends the session: aborts an open transaction (errors ignored) and returns the server session to the pool. */
   async endSession(): Promise<void> {
     if (this.ended) return;
     try {
-      if (this.inTransaction && this.owner.abortTransactionOnEnd) {
-        await this.owner.abortTransactionOnEnd(this).catch(() => undefined);
-      }
+      if (this.inTransaction) await abortTransaction(this).catch(() => undefined);
     } finally {
       this.ended = true;
+      this.unpin();
       this.pinnedConnection = undefined;
-      this.releaseServerSession();
+      if (this.serverSessionValue) {
+        this.owner.serverSessionPool.release(this.serverSessionValue);
+        this.serverSessionValue = undefined;
+      }
       this.owner.onSessionEnded?.(this);
       this.emit('ended', this);
     }
@@ -250,6 +343,12 @@ export class ClientSession extends EventEmitter {
 
   /** Compares two sessions by id. */
   equals(other: ClientSession): boolean {
+    if (!(other instanceof ClientSession)) return false;
     return Buffer.from(this.id.id.buffer).equals(Buffer.from(other.id.id.buffer));
+  }
+
+  /** A session is never a BSON value. */
+  toBSON(): Document {
+    throw new MongoRuntimeError('ClientSession cannot be serialized to BSON');
   }
 }

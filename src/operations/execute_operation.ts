@@ -1,28 +1,40 @@
 /**
  * The executor and retry engine: the one path every operation takes.
  *
- *   select server → check out → decorate command (session, concerns, cluster time, read preference)
- *   → connection.command → gossip cluster/operation time → on error: SDAM handling, labels, retry once.
+ *   deadline (CSOT) → select server → check out → decorate command (session, transaction fields,
+ *   concerns, cluster time, read preference, maxTimeMS) → connection.command → gossip cluster /
+ *   operation time → on error: labels, SDAM handling, retry.
  *
- * Retry rules: retryable-writes.md and retryable-reads.md ("Retryable Error", deprioritized servers on
- * sharded clusters, NoWritesPerformed error selection, txnNumber assigned once and reused).
+ * Retry policy (client-backpressure.md "Pseudocode", which combines retryable-reads.md and
+ * retryable-writes.md):
+ * - a retryable read/write error is retried once, or until the deadline when timeoutMS is set;
+ * - a retryable overload error (SystemOverloadedError + RetryableError) is retried for any command
+ *   (runCommand needs both retryReads and retryWrites) with jittered exponential backoff; once an
+ *   overload error was seen, at most `maxAdaptiveRetries` retries happen in total;
+ * - the failed server is deprioritized on sharded clusters, and for overload errors when
+ *   enableOverloadRetargeting is on;
+ * - the error returned follows the NoWritesPerformed rules (the latest error from an attempt that
+ *   reached the server, else the first error).
  */
 import { Long, type Document, type Timestamp } from 'bson';
 import {
+  MongoCompatibilityError,
+  MongoDriverError,
   MongoError,
+  MongoErrorCode,
   MongoErrorLabel,
+  MongoExpiredSessionError,
   MongoInvalidArgumentError,
   MongoNetworkError,
-  MongoPoolClearedError,
+  MongoOperationTimeoutError,
   MongoServerError,
+  MongoServerSelectionError,
   MongoTransactionError,
-  MongoExpiredSessionError,
-  MongoDriverError,
-  MongoErrorCode,
-  MongoServerSelectionError
+  MongoWaitQueueTimeoutError
 } from '../errors';
-import { ReadPreferenceMode, readPreferenceForCommand } from '../read_preference';
-import { ClientSession, type ClusterTime, type SessionOwner, TxnState } from '../sessions';
+import { DEFAULT_MAX_ADAPTIVE_RETRIES, defaultSleep, isOverloadError, isRetryableOverloadError, overloadBackoffMS, type BackpressureOptions } from '../backpressure';
+import { ReadPreferenceMode, readPreferenceForCommand, type ReadPreference } from '../read_preference';
+import { ClientSession, type ClusterTime, type SessionOwner } from '../sessions';
 import {
   MIN_SECONDARY_WRITE_WIRE_VERSION,
   readPreferenceServerSelector,
@@ -31,8 +43,11 @@ import {
   type ServerSelector
 } from '../sdam/server_selection';
 import { ServerType, TopologyType, type ServerDescription, type TopologyDescription } from '../sdam/types';
+import { isMaxTimeMSExpired, TimeoutContext, type TimeoutOptions } from '../timeout';
+import { isTransactionCommand, TxnState } from '../transactions';
 import type { DocumentSequence } from '../wire';
 import { Aspect, type AbstractOperation, type CommandSendOptions, type CommandTarget, type OperationContext } from './operation';
+import { RunCommandOperation } from './run_command';
 
 /** A checked-out connection, as the executor sees it. */
 export interface ExecutorConnection {
@@ -71,11 +86,13 @@ export interface ExecutorTopology {
   clusterTime?: ClusterTime;
 }
 
-export interface ExecutorClient {
+export interface ExecutorClient extends BackpressureOptions {
   readonly topology: ExecutorTopology;
   readonly retryReads: boolean;
   readonly retryWrites: boolean;
   readonly sessionOwner: SessionOwner;
+  /** serverSelectionTimeoutMS (CSOT: the selection/checkout budget is min(this, remaining)). Default 30 000. */
+  readonly serverSelectionTimeoutMS?: number;
 }
 
 const RETRYABLE_CODES = new Set<number>([
@@ -96,11 +113,36 @@ const RETRYABLE_READ_CODES = new Set<number>([...RETRYABLE_CODES, MongoErrorCode
 
 /** 4.4 (wire 9) servers label retryable write errors themselves. */
 const WIRE_VERSION_44 = 9;
+/** Snapshot reads need MongoDB 5.0 (wire 13). */
+const MIN_SNAPSHOT_READS_WIRE_VERSION = 13;
 
+/** Commands that take a readConcern (for snapshot reads). */
+const READ_CONCERN_COMMANDS = new Set(['aggregate', 'count', 'distinct', 'find', 'geoNear']);
+/** Commands that get `afterClusterTime` in causally consistent sessions (as the official driver). */
+const AFTER_CLUSTER_TIME_COMMANDS = new Set([
+  ...READ_CONCERN_COMMANDS,
+  'bulkWrite',
+  'create',
+  'createIndexes',
+  'delete',
+  'drop',
+  'dropDatabase',
+  'dropIndexes',
+  'findAndModify',
+  'insert',
+  'update'
+]);
+
+/** retryable-reads.md "Retryable Error". */
 export function isRetryableReadError(error: unknown): boolean {
   if (error instanceof MongoNetworkError) return true;
   if (error instanceof MongoServerError && typeof error.code === 'number') return RETRYABLE_READ_CODES.has(error.code);
   return false;
+}
+
+/** retryable-writes.md: an error labelled RetryableWriteError. */
+export function isRetryableWriteError(error: unknown): boolean {
+  return error instanceof MongoError && error.hasErrorLabel(MongoErrorLabel.RetryableWriteError);
 }
 
 /** Pre-4.4 servers: the driver adds the RetryableWriteError label from the code lists. */
@@ -129,18 +171,61 @@ function commonWireVersion(topology: TopologyDescription): number {
   return common ?? 0;
 }
 
-function selectorFor(operation: AbstractOperation, topology: TopologyDescription): ServerSelector {
-  if (operation.serverAddress) {
-    const address = operation.serverAddress;
-    return {
-      description: `the server ${address} that owns this cursor`,
-      validate: () => undefined,
-      suitable: (_t, candidates) => candidates.filter((s) => s.address === address && s.type !== ServerType.Unknown)
-    };
+function addressSelector(address: string, what: string): ServerSelector {
+  return {
+    description: what,
+    validate: () => undefined,
+    suitable: (_t, candidates) => candidates.filter((s) => s.address === address && s.type !== ServerType.Unknown)
+  };
+}
+
+/** Errors raised before a command reached the server (selection, checkout, pre-send checks). */
+const noAttemptErrors = new WeakSet<object>();
+function beforeSend<E>(error: E): E {
+  if (typeof error === 'object' && error !== null) noAttemptErrors.add(error);
+  return error;
+}
+
+/** retryable-writes.md: errors that show no write was attempted. */
+function indicatesNoAttempt(error: MongoError): boolean {
+  return (
+    noAttemptErrors.has(error) ||
+    error.hasErrorLabel(MongoErrorLabel.NoWritesPerformed) ||
+    error instanceof MongoServerSelectionError ||
+    (error instanceof MongoDriverError && !(error instanceof MongoOperationTimeoutError))
+  );
+}
+
+/**
+ * The error to report after several attempts: the most recent error from an attempt that reached
+ * the server, else the first error (NoWritesPerformed rules; retryable-reads.md 3c is the same).
+ */
+class AttemptErrors {
+  private first?: MongoError;
+  private lastAttempted?: MongoError;
+
+  record(error: MongoError): void {
+    this.first ??= error;
+    if (!indicatesNoAttempt(error)) this.lastAttempted = error;
   }
-  if (operation.hasAspect(Aspect.WRITE_OPERATION)) return writableServerSelector();
-  if (operation.trySecondaryWrite) return secondaryWritableServerSelector(commonWireVersion(topology), operation.readPreference);
-  return readPreferenceServerSelector(operation.readPreference);
+
+  get result(): MongoError {
+    return (this.lastAttempted ?? this.first) as MongoError;
+  }
+}
+
+/** What one execution decided up front, shared by its attempts. */
+interface ExecutionState {
+  readonly timeout: TimeoutContext;
+  readonly readPreference: ReadPreference;
+  /** The session is in an active transaction and this is not commit/abort. */
+  readonly inTransaction: boolean;
+  readonly isTxnCommand: boolean;
+  readonly willRetryWrite: boolean;
+  readonly omitMaxTimeMS: boolean;
+  /** Assigned once, at the first attempt's send, and reused by retries. */
+  txnNumber?: number;
+  attempt: number;
 }
 
 /**
@@ -149,105 +234,201 @@ function selectorFor(operation: AbstractOperation, topology: TopologyDescription
  */
 export async function executeOperation<T>(client: ExecutorClient, operation: AbstractOperation<T>): Promise<T> {
   const unacknowledged = operation.writeConcern !== undefined && !operation.writeConcern.isAcknowledged;
+  const isTxnCommand = isTransactionCommand(operation.commandName);
   let session = operation.session;
   let ownsSession = false;
   if (session) {
     if (session.hasEnded) throw new MongoExpiredSessionError();
+    if (session.client !== client.sessionOwner) throw new MongoInvalidArgumentError('ClientSession must be from the same MongoClient');
     if (unacknowledged && session.explicit) {
       throw new MongoInvalidArgumentError('Cannot use an explicit session with an unacknowledged write concern (w: 0)');
-    }
-    if (session.snapshotEnabled && operation.hasAspect(Aspect.WRITE_OPERATION)) {
-      throw new MongoInvalidArgumentError('Write operations are not supported in snapshot sessions');
     }
   } else if (!unacknowledged && !operation.hasAspect(Aspect.NO_SESSION)) {
     session = new ClientSession(client.sessionOwner, {}, false);
     ownsSession = true;
   }
-  if (session?.inTransaction && operation.hasAspect(Aspect.READ_OPERATION) && operation.readPreference.mode !== ReadPreferenceMode.primary) {
-    throw new MongoTransactionError(`Read preference in a transaction must be primary, not: ${operation.readPreference.mode}`);
+
+  let readPreference = operation.readPreference;
+  const inTransaction = !!session?.inTransaction && !isTxnCommand;
+  if (session && inTransaction) {
+    // The transaction's read preference overrides inherited ones; transactions only read from the primary.
+    readPreference = session.transaction.options.readPreference;
+    const reads = operation.hasAspect(Aspect.READ_OPERATION) || operation instanceof RunCommandOperation;
+    if (reads && readPreference.mode !== ReadPreferenceMode.primary) {
+      throw new MongoTransactionError(`Read preference in a transaction must be primary, not: ${readPreference.mode}`);
+    }
+  } else if (session && !isTxnCommand) {
+    // Any other operation on the session leaves a finished transaction and unpins it.
+    session.transaction.resetIfFinished();
+    session.unpin();
   }
 
+  const timeoutOptions = operation.options as TimeoutOptions;
+  const timeout =
+    timeoutOptions.timeoutContext ??
+    session?.timeoutContext ??
+    new TimeoutContext({ timeoutMS: operation.options.timeoutMS, serverSelectionTimeoutMS: client.serverSelectionTimeoutMS });
+
   try {
-    return await executeWithRetries(client, operation, session);
+    return await executeWithRetries(client, operation, session, {
+      timeout,
+      readPreference,
+      inTransaction,
+      isTxnCommand,
+      willRetryWrite: false,
+      omitMaxTimeMS: timeoutOptions.omitMaxTimeMS === true,
+      attempt: 0
+    });
   } finally {
     if (ownsSession && session) await session.endSession();
   }
 }
 
-async function executeWithRetries<T>(client: ExecutorClient, operation: AbstractOperation<T>, session: ClientSession | undefined): Promise<T> {
-  const selector = selectorFor(operation, client.topology.description);
-  const timeoutMS = operation.options.timeoutMS;
-  let server = await client.topology.selectServer(selector, { operationName: operation.commandName, timeoutMS });
+function selectorFor(operation: AbstractOperation, session: ClientSession | undefined, state: ExecutionState, topology: TopologyDescription): ServerSelector {
+  if (operation.serverAddress) return addressSelector(operation.serverAddress, `the server ${operation.serverAddress} that owns this cursor`);
+  const pinned = session?.transaction.pinnedServer;
+  if (pinned && (state.inTransaction || state.isTxnCommand)) return addressSelector(pinned, `the mongos ${pinned} this transaction is pinned to`);
+  if (operation.hasAspect(Aspect.WRITE_OPERATION)) return writableServerSelector();
+  if (operation.trySecondaryWrite) return secondaryWritableServerSelector(commonWireVersion(topology), state.readPreference);
+  return readPreferenceServerSelector(state.readPreference);
+}
 
-  const inTransaction = session?.inTransaction ?? false;
+/** Server selection under the deadline: min(serverSelectionTimeoutMS, remaining timeoutMS). */
+async function selectServer(
+  client: ExecutorClient,
+  operation: AbstractOperation,
+  session: ClientSession | undefined,
+  state: ExecutionState,
+  deprioritized: string[]
+): Promise<ExecutorServer> {
+  const { timeout } = state;
+  if (timeout.csotEnabled && timeout.expired) throw beforeSend(timeout.timeoutError('Timed out before server selection'));
+  const budget = timeout.serverSelectionBudget();
+  try {
+    const server = await client.topology.selectServer(selectorFor(operation, session, state, client.topology.description), {
+      operationName: operation.commandName,
+      deprioritized,
+      timeoutMS: budget.timeoutMS
+    });
+    // Sharded transactions: the first command pins the session to its mongos.
+    if (session && state.inTransaction && !session.transaction.pinnedServer && client.topology.description.type === TopologyType.Sharded) {
+      session.transaction.pinnedServer = server.description.address;
+    }
+    return server;
+  } catch (error) {
+    if (budget.limitedByDeadline && error instanceof MongoServerSelectionError) {
+      throw beforeSend(timeout.timeoutError('Server selection timed out', error));
+    }
+    throw beforeSend(error);
+  }
+}
+
+function overloadRetryAllowed(client: ExecutorClient, operation: AbstractOperation, state: ExecutionState): boolean {
+  if (state.isTxnCommand) return true;
+  if (operation.hasAspect(Aspect.WRITE_OPERATION)) return client.retryWrites;
+  if (operation.hasAspect(Aspect.READ_OPERATION) && !(operation instanceof RunCommandOperation)) return client.retryReads;
+  // runCommand (and anything neither read nor write) needs both.
+  return client.retryReads && client.retryWrites;
+}
+
+async function executeWithRetries<T>(
+  client: ExecutorClient,
+  operation: AbstractOperation<T>,
+  session: ClientSession | undefined,
+  initial: ExecutionState
+): Promise<T> {
+  const timeout = initial.timeout;
+  let server: ExecutorServer;
+  try {
+    server = await selectServer(client, operation, session, initial, []);
+  } catch (error) {
+    // transactions.md: a server selection error inside a transaction is transient.
+    if (initial.inTransaction && error instanceof MongoError) error.addErrorLabel(MongoErrorLabel.TransientTransactionError);
+    throw error;
+  }
+
   const isWrite = operation.hasAspect(Aspect.WRITE_OPERATION);
+  const acknowledged = operation.writeConcern?.isAcknowledged ?? true;
   const willRetryWrite =
-    client.retryWrites && isWrite && operation.canRetryWrite && !inTransaction && !!session && retryableWritesSupported(server.description) &&
-    (operation.writeConcern?.isAcknowledged ?? true);
-  const willRetryRead = client.retryReads && !isWrite && operation.canRetryRead && !inTransaction;
+    (client.retryWrites || initial.isTxnCommand) &&
+    isWrite &&
+    operation.canRetryWrite &&
+    !initial.inTransaction &&
+    !!session &&
+    acknowledged &&
+    retryableWritesSupported(server.description);
+  const willRetryRead = client.retryReads && !isWrite && operation.canRetryRead && !initial.inTransaction;
+  const state: ExecutionState = { ...initial, willRetryWrite };
 
-  if (willRetryWrite && session) session.serverSession.txnNumber += 1;
-  const txnNumber = willRetryWrite && session ? session.serverSession.txnNumber : undefined;
-
-  let previousError: MongoError | undefined;
+  const maxAdaptiveRetries = client.maxAdaptiveRetries ?? DEFAULT_MAX_ADAPTIVE_RETRIES;
+  const random = client.random ?? Math.random;
+  const sleep = client.sleep ?? defaultSleep;
+  let allowedRetries = timeout.csotEnabled ? Infinity : 1;
+  const errors = new AttemptErrors();
   const deprioritized: string[] = [];
-  for (let attempt = 0; ; attempt++) {
+
+  for (let retries = 0; ; ) {
     try {
-      operation.retried = attempt > 0;
-      return await attemptOnServer(client, operation, server, session, { attempt, txnNumber, retryWrites: willRetryWrite });
+      state.attempt = retries;
+      operation.retried = retries > 0;
+      return await attemptOnServer(client, operation, server, session, state);
     } catch (caught) {
-      const error = caught instanceof MongoError ? caught : undefined;
-      if (!error) throw caught;
-      const retryable = willRetryWrite
-        ? error.hasErrorLabel(MongoErrorLabel.RetryableWriteError)
-        : willRetryRead && (isRetryableReadError(error) || error instanceof MongoPoolClearedError);
-      if (!retryable) {
-        if (
-          error instanceof MongoServerError && error.code === MongoErrorCode.IllegalOperation &&
-          error.message.startsWith('Transaction numbers')
-        ) {
-          throw new MongoServerError({
-            ...error.errorResponse,
-            errmsg: 'This MongoDB deployment does not support retryable writes. Please add retryWrites=false to your connection string.'
-          });
-        }
-        throw error;
+      if (!(caught instanceof MongoError)) throw caught;
+      const error = caught;
+      if (
+        isWrite &&
+        error instanceof MongoServerError &&
+        error.code === MongoErrorCode.IllegalOperation &&
+        error.message.startsWith('Transaction numbers')
+      ) {
+        throw new MongoServerError({
+          ...error.errorResponse,
+          errmsg: 'This MongoDB deployment does not support retryable writes. Please add retryWrites=false to your connection string.'
+        });
       }
-      // Writes: keep the latest error that shows a write was attempted (NoWritesPerformed rules).
-      previousError = willRetryWrite && previousError ? chooseWriteError(previousError, error) : error;
-      if (attempt >= 1) throw previousError;
-      if (client.topology.description.type === TopologyType.Sharded || error.hasErrorLabel(MongoErrorLabel.SystemOverloadedError)) {
+      // CSOT: once the deadline is reached, the timeout error is what the caller gets.
+      if (error instanceof MongoOperationTimeoutError) throw error;
+      errors.record(error);
+
+      const overload = isOverloadError(error);
+      const retryable =
+        (isRetryableOverloadError(error) && overloadRetryAllowed(client, operation, state)) ||
+        (willRetryWrite && isRetryableWriteError(error)) ||
+        (willRetryRead && isRetryableReadError(error));
+      if (!retryable) throw errors.result;
+
+      retries += 1;
+      // Once an overload error is seen, MAX_RETRIES bounds every retry (even under CSOT).
+      if (overload) allowedRetries = maxAdaptiveRetries;
+      if (retries > allowedRetries) throw errors.result;
+      if (timeout.csotEnabled && timeout.expired) throw timeoutWithLabels(timeout, errors.result);
+
+      if (client.topology.description.type === TopologyType.Sharded || (overload && client.enableOverloadRetargeting === true)) {
         deprioritized.push(server.description.address);
       }
-      try {
-        server = await client.topology.selectServer(selector, { operationName: operation.commandName, deprioritized, timeoutMS });
-      } catch {
-        throw previousError;
+      if (overload) {
+        const backoff = overloadBackoffMS(error, retries, random);
+        if (timeout.csotEnabled && backoff > timeout.remainingMS) throw errors.result;
+        await sleep(backoff);
       }
-      if (willRetryWrite && !retryableWritesSupported(server.description)) throw previousError;
+      // Retries of commit/abort may go to another mongos.
+      if (state.isTxnCommand && session) session.unpin();
+      try {
+        server = await selectServer(client, operation, session, state, deprioritized);
+      } catch (selectionError) {
+        if (selectionError instanceof MongoOperationTimeoutError) throw timeoutWithLabels(timeout, errors.result, selectionError);
+        throw errors.result;
+      }
+      if (willRetryWrite && !retryableWritesSupported(server.description)) throw errors.result;
     }
   }
 }
 
-/** NoWritesPerformed rules: return the latest error that indicates a write was attempted. */
-function chooseWriteError(previous: MongoError, current: MongoError): MongoError {
-  return indicatesNoWrite(current) ? previous : current;
-}
-
-/** Errors raised before a command was sent, or labelled NoWritesPerformed by the server. */
-function indicatesNoWrite(error: MongoError): boolean {
-  return (
-    error.hasErrorLabel(MongoErrorLabel.NoWritesPerformed) ||
-    error instanceof MongoDriverError ||
-    error instanceof MongoPoolClearedError ||
-    error instanceof MongoServerSelectionError
-  );
-}
-
-interface AttemptOptions {
-  attempt: number;
-  txnNumber?: number;
-  retryWrites: boolean;
+/** A timeout error that exposes the last real error and keeps its labels. */
+function timeoutWithLabels(timeout: TimeoutContext, cause: MongoError, timeoutError?: MongoOperationTimeoutError): MongoOperationTimeoutError {
+  const error = timeoutError ?? timeout.timeoutError('Timed out while retrying', cause);
+  for (const label of cause.errorLabels) error.addErrorLabel(label);
+  return error;
 }
 
 async function attemptOnServer<T>(
@@ -255,16 +436,26 @@ async function attemptOnServer<T>(
   operation: AbstractOperation<T>,
   server: ExecutorServer,
   session: ClientSession | undefined,
-  attemptOptions: AttemptOptions
+  state: ExecutionState
 ): Promise<T> {
+  const { timeout } = state;
   let connection: ExecutorConnection;
   try {
-    connection = await server.checkOut({ timeoutMS: operation.options.timeoutMS });
+    // CSOT: checkout uses what is left of min(serverSelectionTimeoutMS, remaining timeoutMS).
+    const checkoutTimeoutMS = timeout.csotEnabled ? Math.max(1, Math.floor(timeout.serverSelectionBudget().timeoutMS)) : undefined;
+    connection = await server.checkOut({ timeoutMS: checkoutTimeoutMS });
   } catch (error) {
-    if (error instanceof MongoError) labelError(error, client, operation, session, undefined);
+    beforeSend(error);
+    if (error instanceof MongoError) labelError(error, client, server.description, state, undefined);
+    if (timeout.csotEnabled && error instanceof MongoWaitQueueTimeoutError) {
+      throw beforeSend(timeout.timeoutError('Timed out waiting for a connection', error));
+    }
     throw error;
   }
   try {
+    if (session?.snapshotEnabled && connection.maxWireVersion < MIN_SNAPSHOT_READS_WIRE_VERSION) {
+      throw beforeSend(new MongoCompatibilityError('Snapshot reads require MongoDB 5.0 or later'));
+    }
     const target: CommandTarget = {
       description: server.description,
       maxWireVersion: connection.maxWireVersion,
@@ -277,32 +468,48 @@ async function attemptOnServer<T>(
     const ctx: OperationContext = {
       target,
       session,
-      attempt: attemptOptions.attempt,
-      runCommand: (db, command, sendOptions) => runCommand(client, operation, server, connection, session, db, command, sendOptions, attemptOptions)
+      attempt: state.attempt,
+      runCommand: (db, command, sendOptions) => runCommand(client, operation, server, connection, session, db, command, sendOptions, state)
     };
     return await operation.execute(ctx);
   } catch (error) {
+    let thrown = error;
     if (error instanceof MongoError) {
-      labelError(error, client, operation, session, connection);
-      if (error instanceof MongoNetworkError && session) session.markDirty();
+      labelError(error, client, server.description, state, connection);
+      const sent = !noAttemptErrors.has(error);
+      if (session && sent && (error instanceof MongoNetworkError || error instanceof MongoOperationTimeoutError)) session.markDirty();
+      if (session && error.hasErrorLabel(MongoErrorLabel.TransientTransactionError)) session.unpin();
+      if (timeout.csotEnabled && isMaxTimeMSExpired(error)) {
+        thrown = timeout.timeoutError('The server reported MaxTimeMSExpired', error);
+        for (const label of error.errorLabels) (thrown as MongoError).addErrorLabel(label);
+      }
     }
-    server.handleError(error, connection);
-    throw error;
+    if (!noAttemptErrors.has(error as object)) server.handleError(error, connection);
+    throw thrown;
   } finally {
     server.checkIn(connection);
   }
 }
 
-/** Adds the driver-side RetryableWriteError label where the spec says so. */
+/**
+ * Driver-side labels: TransientTransactionError for network / selection errors inside a
+ * transaction; otherwise RetryableWriteError for network errors and (pre-4.4) retryable codes.
+ */
 function labelError(
   error: MongoError,
   client: ExecutorClient,
-  operation: AbstractOperation,
-  session: ClientSession | undefined,
+  description: ServerDescription,
+  state: ExecutionState,
   connection: ExecutorConnection | undefined
 ): void {
-  if (!client.retryWrites || !operation.canRetryWrite || session?.inTransaction) return;
-  if (error instanceof MongoNetworkError || error instanceof MongoPoolClearedError) {
+  if (state.inTransaction) {
+    if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) {
+      error.addErrorLabel(MongoErrorLabel.TransientTransactionError);
+    }
+    return;
+  }
+  if (!(client.retryWrites || state.isTxnCommand) || !retryableWritesSupported(description)) return;
+  if (error instanceof MongoNetworkError) {
     error.addErrorLabel(MongoErrorLabel.RetryableWriteError);
     return;
   }
@@ -317,7 +524,12 @@ function greaterClusterTime(a?: ClusterTime, b?: ClusterTime): ClusterTime | und
   return b.clusterTime.compare(a.clusterTime) > 0 ? b : a;
 }
 
-/** Decorates the command with session, concerns, cluster time and read preference, runs it, gossips. */
+function firstKey(doc: Document): string {
+  for (const key in doc) return key;
+  return '';
+}
+
+/** Decorates the command with session, transaction, concerns, cluster time, read preference and maxTimeMS; runs it; gossips. */
 async function runCommand(
   client: ExecutorClient,
   operation: AbstractOperation,
@@ -327,60 +539,94 @@ async function runCommand(
   db: string,
   command: Document,
   sendOptions: CommandSendOptions | undefined,
-  attempt: AttemptOptions
+  state: ExecutionState
 ): Promise<Document> {
   const description = server.description;
   const cmd: Document = { ...command };
+  const name = firstKey(cmd);
   const unacknowledged = operation.writeConcern !== undefined && !operation.writeConcern.isAcknowledged;
-  const useSession = session && sessionsSupported(description) && !unacknowledged;
-  const inTransaction = !!session?.inTransaction;
+  const supportsSessions = sessionsSupported(description);
+  if (session?.explicit && !supportsSessions) throw beforeSend(new MongoCompatibilityError('Current topology does not support sessions'));
+  const useSession = !!session && supportsSessions && !unacknowledged;
+  const txn = session?.transaction;
+  const startingTransaction = state.inTransaction && txn?.state === TxnState.STARTING_TRANSACTION;
 
   if (useSession && session) {
     cmd.lsid = session.id;
     session.serverSession.lastUse = Date.now();
-    if (inTransaction) {
-      cmd.txnNumber = toLong(session.serverSession.txnNumber);
+    if (state.inTransaction || state.isTxnCommand) {
+      cmd.txnNumber = Long.fromNumber(session.currentTxnNumber());
       cmd.autocommit = false;
-      if (session.transaction.state === TxnState.STARTING_TRANSACTION) cmd.startTransaction = true;
-    } else if (attempt.txnNumber !== undefined) {
-      cmd.txnNumber = toLong(attempt.txnNumber);
+      if (startingTransaction) cmd.startTransaction = true;
+    } else if (state.willRetryWrite) {
+      // txnNumber: assigned once (after checkout), reused on every retry.
+      if (state.txnNumber === undefined) {
+        session.incrementTransactionNumber();
+        state.txnNumber = session.currentTxnNumber();
+      }
+      cmd.txnNumber = Long.fromNumber(state.txnNumber);
     }
   }
 
-  // Read concern: the operation's, plus causal consistency / snapshot fields.
-  if (operation.supportsReadConcern && !(inTransaction && session?.transaction.state !== TxnState.STARTING_TRANSACTION)) {
-    const readConcern: Document = inTransaction
-      ? { ...(session?.transaction.options.readConcern ?? cmd.readConcern ?? {}) }
-      : { ...(cmd.readConcern ?? operation.readConcern?.toJSON() ?? {}) };
-    if (session?.snapshotEnabled) {
-      readConcern.level = 'snapshot';
-      if (session.snapshotTime) readConcern.atClusterTime = session.snapshotTime;
-    } else if (session && session.options.causalConsistency && session.operationTime && useSession) {
-      readConcern.afterClusterTime = session.operationTime;
-    }
-    if (Object.keys(readConcern).length > 0) cmd.readConcern = readConcern;
-    else delete cmd.readConcern;
-  } else if (inTransaction) {
+  // Read concern.
+  if (state.inTransaction || state.isTxnCommand) {
+    // Only the first command of a transaction carries one: the transaction's, plus afterClusterTime.
     delete cmd.readConcern;
+    if (startingTransaction && session && txn) {
+      const readConcern: Document = { ...(txn.options.readConcern?.toJSON() ?? {}) };
+      if (session.causalConsistency && session.operationTime) readConcern.afterClusterTime = session.operationTime;
+      if (Object.keys(readConcern).length > 0) cmd.readConcern = readConcern;
+    }
+  } else {
+    let readConcern: Document | undefined = cmd.readConcern ? { ...(cmd.readConcern as Document) } : undefined;
+    if (!readConcern && operation.supportsReadConcern && operation.readConcern && !operation.readConcern.isServerDefault) {
+      readConcern = operation.readConcern.toJSON();
+    }
+    if (session?.snapshotEnabled) {
+      if (READ_CONCERN_COMMANDS.has(name)) {
+        readConcern = { ...readConcern, level: 'snapshot' };
+        if (session.snapshotTime) readConcern.atClusterTime = session.snapshotTime;
+      }
+    } else if (useSession && session?.causalConsistency && session.operationTime && AFTER_CLUSTER_TIME_COMMANDS.has(name)) {
+      readConcern = { ...readConcern, afterClusterTime: session.operationTime };
+    }
+    if (readConcern && Object.keys(readConcern).length > 0) cmd.readConcern = readConcern;
   }
 
-  // Write concern: never inside a transaction (only on commit/abort, which set it themselves).
-  if (operation.supportsWriteConcern && !inTransaction && cmd.writeConcern === undefined && operation.writeConcern && !operation.writeConcern.isServerDefault) {
+  // Write concern: never inside a transaction (commit/abort build their own).
+  if (state.inTransaction) {
+    delete cmd.writeConcern;
+  } else if (!state.isTxnCommand && operation.supportsWriteConcern && cmd.writeConcern === undefined && operation.writeConcern && !operation.writeConcern.isServerDefault) {
     cmd.writeConcern = operation.writeConcern.toJSON();
   }
-  if (inTransaction && operation.commandName !== 'commitTransaction' && operation.commandName !== 'abortTransaction') {
-    delete cmd.writeConcern;
+  // CSOT: wtimeoutMS is deprecated and ignored when timeoutMS is set.
+  if (state.timeout.csotEnabled && cmd.writeConcern && (cmd.writeConcern as Document).wtimeout !== undefined) {
+    const { wtimeout: _ignored, ...rest } = cmd.writeConcern as Document;
+    cmd.writeConcern = rest;
   }
 
-  // Cluster time gossip.
+  // Cluster time gossip: the greater of the client's and the session's.
   const clusterTime = greaterClusterTime(client.topology.clusterTime, session?.clusterTime);
-  if (clusterTime && description.type !== ServerType.Standalone && connection.maxWireVersion >= 6) cmd.$clusterTime = clusterTime;
+  if (clusterTime && description.type !== ServerType.Standalone) cmd.$clusterTime = clusterTime;
 
   // Read preference for mongos, load balancers and direct connections.
   const omitReadPreference = operation.trySecondaryWrite && connection.maxWireVersion < MIN_SECONDARY_WRITE_WIRE_VERSION;
   if (!operation.hasAspect(Aspect.WRITE_OPERATION) && !omitReadPreference) {
-    const rp = readPreferenceForCommand(operation.readPreference, client.topology.description.type, description.type);
+    const rp = readPreferenceForCommand(state.readPreference, client.topology.description.type, description.type);
     if (rp) cmd.$readPreference = rp;
+  }
+
+  // CSOT: maxTimeMS = remaining − min RTT, checked last, after all blocking work.
+  let commandTimeoutMS: number | undefined;
+  if (state.timeout.csotEnabled) {
+    let maxTimeMS: number | undefined;
+    try {
+      maxTimeMS = state.timeout.maxTimeMSFor(description.minRoundTripTime);
+    } catch (error) {
+      throw beforeSend(error);
+    }
+    if (maxTimeMS !== undefined && !state.omitMaxTimeMS && !description.iscryptd) cmd.maxTimeMS = maxTimeMS;
+    commandTimeoutMS = state.timeout.commandTimeoutMS();
   }
 
   let reply: Document;
@@ -388,18 +634,23 @@ async function runCommand(
     reply = await connection.command(db, cmd, {
       sequences: sendOptions?.sequences,
       moreToCome: sendOptions?.moreToCome ?? unacknowledged,
-      bson: sendOptions?.bson
+      bson: sendOptions?.bson,
+      timeoutMS: commandTimeoutMS
     });
   } catch (error) {
     if (error instanceof MongoServerError) gossip(client, session, error.errorResponse);
+    // The first command completed (even with an error): the transaction is in progress, unless
+    // the server shed it for overload and it will be retried as the first command.
+    if (startingTransaction && !(error instanceof MongoError && error.hasErrorLabel(MongoErrorLabel.RetryableError))) txn?.markStarted();
     throw error;
   }
+  if (startingTransaction) txn?.markStarted();
   gossip(client, session, reply);
   if (session?.snapshotEnabled && !session.snapshotTime) {
-    const atClusterTime = (reply.cursor as Document | undefined)?.atClusterTime ?? reply.atClusterTime;
-    if (atClusterTime) session.snapshotTime = atClusterTime as Timestamp;
+    const atClusterTime = ((reply.cursor as Document | undefined)?.atClusterTime ?? reply.atClusterTime) as Timestamp | undefined;
+    if (atClusterTime) session.snapshotTime = atClusterTime;
   }
-  if (inTransaction && session && reply.recoveryToken) session.transaction.recoveryToken = reply.recoveryToken as Document;
+  if (txn && (state.inTransaction || state.isTxnCommand) && reply.recoveryToken) txn.recoveryToken = reply.recoveryToken as Document;
   return reply;
 }
 
@@ -407,12 +658,9 @@ function gossip(client: ExecutorClient, session: ClientSession | undefined, repl
   const clusterTime = reply.$clusterTime as ClusterTime | undefined;
   if (clusterTime && clusterTime.clusterTime) {
     client.topology.clusterTime = greaterClusterTime(client.topology.clusterTime, clusterTime);
-    session?.advanceClusterTime(clusterTime);
+    if (session && !session.hasEnded) session.advanceClusterTime(clusterTime);
   }
   const operationTime = reply.operationTime as Timestamp | undefined;
-  if (operationTime && session) session.advanceOperationTime(operationTime);
+  if (operationTime && session && !session.hasEnded) session.advanceOperationTime(operationTime);
 }
 
-function toLong(n: number): Long {
-  return Long.fromNumber(n);
-}
