@@ -279,3 +279,68 @@ export type AnyBulkWriteOperation<TSchema = Document> =
   | { updateMany: UpdateManyModel<TSchema> }
   | { deleteOne: DeleteOneModel<TSchema> }
   | { deleteMany: DeleteManyModel<TSchema> };
+
+// ---------------------------------------------------------------- client.bulkWrite models (MongoDB 8.0)
+
+/** Every client bulk write model names its target as `'db.collection'`. */
+export interface ClientWriteModelBase {
+  namespace: string;
+}
+
+export interface ClientInsertOneModel<TSchema = Document> extends ClientWriteModelBase {
+  name: 'insertOne';
+  document: OptionalId<TSchema>;
+}
+
+export interface ClientUpdateOneModel<TSchema = Document> extends ClientWriteModelBase {
+  name: 'updateOne';
+  filter: Filter<TSchema>;
+  update: UpdateFilter<TSchema> | UpdatePipeline;
+  upsert?: boolean;
+  arrayFilters?: Document[];
+  collation?: CollationOptions;
+  hint?: Hint;
+  sort?: Sort;
+}
+
+export interface ClientUpdateManyModel<TSchema = Document> extends ClientWriteModelBase {
+  name: 'updateMany';
+  filter: Filter<TSchema>;
+  update: UpdateFilter<TSchema> | UpdatePipeline;
+  upsert?: boolean;
+  arrayFilters?: Document[];
+  collation?: CollationOptions;
+  hint?: Hint;
+}
+
+export interface ClientReplaceOneModel<TSchema = Document> extends ClientWriteModelBase {
+  name: 'replaceOne';
+  filter: Filter<TSchema>;
+  replacement: WithoutId<TSchema>;
+  upsert?: boolean;
+  collation?: CollationOptions;
+  hint?: Hint;
+  sort?: Sort;
+}
+
+export interface ClientDeleteOneModel<TSchema = Document> extends ClientWriteModelBase {
+  name: 'deleteOne';
+  filter: Filter<TSchema>;
+  collation?: CollationOptions;
+  hint?: Hint;
+}
+
+export interface ClientDeleteManyModel<TSchema = Document> extends ClientWriteModelBase {
+  name: 'deleteMany';
+  filter: Filter<TSchema>;
+  collation?: CollationOptions;
+  hint?: Hint;
+}
+
+export type AnyClientBulkWriteModel<TSchema = Document> =
+  | ClientInsertOneModel<TSchema>
+  | ClientUpdateOneModel<TSchema>
+  | ClientUpdateManyModel<TSchema>
+  | ClientReplaceOneModel<TSchema>
+  | ClientDeleteOneModel<TSchema>
+  | ClientDeleteManyModel<TSchema>;
