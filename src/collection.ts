@@ -38,6 +38,52 @@ import {
 import { InsertOneOperation, type InsertOptions } from './operations/insert';
 import { ReplaceOneOperation, UpdateManyOperation, UpdateOneOperation, type UpdateOptions as UpdateOperationOptions } from './operations/update';
 import type { Namespace } from './operations/write_command';
+// reads, cursors, indexes, management
+import { AggregationCursor, AggregationRawBatchCursor } from './cursor/aggregation_cursor';
+import { FindCursor, FindRawBatchCursor } from './cursor/find_cursor';
+import { ListCollectionsCursor } from './cursor/list_collections_cursor';
+import { ListIndexesCursor } from './cursor/list_indexes_cursor';
+import { MongoAPIError } from './errors';
+import type { IndexSpecification } from './mongo_types';
+import type { AggregateOptions as AggregateOperationOptions } from './operations/aggregate';
+import { CountDocumentsOperation, type CountDocumentsOptions as CountDocumentsOperationOptions } from './operations/count_documents';
+import type { Namespace as ReadNamespace } from './operations/cursor_response';
+import { DistinctOperation, type DistinctOptions as DistinctOperationOptions } from './operations/distinct';
+import { DropCollectionOperation, type DropCollectionOptions as DropCollectionOperationOptions } from './operations/drop';
+import {
+  EstimatedDocumentCountOperation,
+  type EstimatedDocumentCountOptions as EstimatedDocumentCountOperationOptions
+} from './operations/estimated_document_count';
+import { validateFilter, type FindOptions as FindOperationOptions } from './operations/find';
+import {
+  CreateIndexesOperation,
+  DropIndexesOperation,
+  indexKeys,
+  indexName,
+  type CreateIndexesOptions as CreateIndexesOperationOptions,
+  type DropIndexesOptions as DropIndexesOperationOptions,
+  type IndexDescription,
+  type IndexOptions,
+  type ListIndexesOptions as ListIndexesOperationOptions
+} from './operations/indexes';
+import { inheritOptions, type WithCallOptions } from './operations/inherited_options';
+import type { ListCollectionsOptions as ListCollectionsOperationOptions } from './operations/list_collections';
+import { RenameOperation, type RenameOptions as RenameOperationOptions } from './operations/rename';
+
+/** Read/management call options: operation options plus session, read preference, concerns. */
+export type FindCallOptions = WithCallOptions<Omit<FindOperationOptions, 'raw'>>;
+export type AggregateCallOptions = WithCallOptions<Omit<AggregateOperationOptions, 'raw'>>;
+export type CountDocumentsCallOptions = WithCallOptions<CountDocumentsOperationOptions>;
+export type EstimatedDocumentCountCallOptions = WithCallOptions<EstimatedDocumentCountOperationOptions>;
+export type DistinctCallOptions = WithCallOptions<DistinctOperationOptions>;
+export type CreateIndexesCallOptions = WithCallOptions<CreateIndexesOperationOptions>;
+export type CreateIndexCallOptions = CreateIndexesCallOptions & IndexOptions;
+export type DropIndexesCallOptions = WithCallOptions<DropIndexesOperationOptions>;
+export type ListIndexesCallOptions = WithCallOptions<ListIndexesOperationOptions>;
+export type IndexInformationOptions = ListIndexesCallOptions & { full?: boolean };
+export type RenameCallOptions = WithCallOptions<RenameOperationOptions>;
+export type DropCollectionCallOptions = WithCallOptions<DropCollectionOperationOptions>;
+export type ListCollectionsCallOptions = WithCallOptions<ListCollectionsOperationOptions>;
 
 export interface CollectionOptions {
   readPreference?: ReadPreferenceLike;
@@ -249,4 +295,149 @@ export class Collection<TSchema extends Document = Document> {
 
   // ------------------------------------------------------------------ reads, cursors, indexes, management
   // (find, findOne, aggregate, countDocuments, estimatedDocumentCount, distinct, indexes, drop, rename, options, watch)
+
+  private get readNamespace(): ReadNamespace {
+    return { db: this.dbName, collection: this.collectionName };
+  }
+
+  /** A cursor over the documents matching `filter`; nothing is sent until it is iterated. */
+  find(filter?: Filter<TSchema>, options?: FindCallOptions): FindCursor<WithId<TSchema>>;
+  find<T extends Document>(filter: Filter<TSchema>, options?: FindCallOptions): FindCursor<T>;
+  find(filter: Filter<TSchema> = {}, options?: FindCallOptions): FindCursor<WithId<TSchema>> {
+    return new FindCursor<WithId<TSchema>>(this.client, this.readNamespace, validateFilter(filter), inheritOptions(this, options));
+  }
+
+  /** The first matching document or null (`find` with `limit: 1, singleBatch: true`, crud.md). */
+  async findOne(filter?: Filter<TSchema>, options?: FindCallOptions): Promise<WithId<TSchema> | null>;
+  async findOne<T extends Document>(filter: Filter<TSchema>, options?: FindCallOptions): Promise<T | null>;
+  async findOne(filter: Filter<TSchema> = {}, options: FindCallOptions = {}): Promise<WithId<TSchema> | null> {
+    const { batchSize: _batchSize, noCursorTimeout: _noCursorTimeout, ...rest } = options;
+    const cursor = this.find(filter, { ...rest, singleBatch: true }).limit(1);
+    try {
+      return await cursor.next();
+    } finally {
+      await cursor.close();
+    }
+  }
+
+  /** Like `find`, but each item is a Buffer with one batch of raw BSON documents. */
+  findRawBatches(filter: Filter<TSchema> = {}, options?: FindCallOptions): FindRawBatchCursor {
+    return new FindRawBatchCursor(this.client, this.readNamespace, validateFilter(filter), inheritOptions(this, options));
+  }
+
+  /** Runs an aggregation pipeline; `$out`/`$merge` pipelines run as writes (write concern, secondary-writable selection). */
+  aggregate<T extends Document = Document>(pipeline: Document[] = [], options?: AggregateCallOptions): AggregationCursor<T> {
+    return new AggregationCursor<T>(this.client, this.readNamespace, pipeline, inheritOptions(this, options));
+  }
+
+  /** Like `aggregate`, but each item is a Buffer with one batch of raw BSON documents. */
+  aggregateRawBatches(pipeline: Document[] = [], options?: AggregateCallOptions): AggregationRawBatchCursor {
+    return new AggregationRawBatchCursor(this.client, this.readNamespace, pipeline, inheritOptions(this, options));
+  }
+
+  /** Exact count through `aggregate [$match, $skip, $limit, $group]`. */
+  async countDocuments(filter: Filter<TSchema> = {}, options?: CountDocumentsCallOptions): Promise<number> {
+    return this.client.executeOperation(new CountDocumentsOperation(this.readNamespace, validateFilter(filter), inheritOptions(this, options)));
+  }
+
+  /** Fast count from collection metadata (the `count` command). */
+  async estimatedDocumentCount(options?: EstimatedDocumentCountCallOptions): Promise<number> {
+    return this.client.executeOperation(new EstimatedDocumentCountOperation(this.readNamespace, inheritOptions(this, options)));
+  }
+
+  /** The distinct values of `key` among the documents matching `filter`. */
+  async distinct<T = unknown>(key: string, filter: Filter<TSchema> = {}, options?: DistinctCallOptions): Promise<T[]> {
+    if (typeof key !== 'string') throw new MongoInvalidArgumentError('distinct key must be a string');
+    return (await this.client.executeOperation(
+      new DistinctOperation(this.readNamespace, key, validateFilter(filter), inheritOptions(this, options))
+    )) as T[];
+  }
+
+  /** Creates one index; returns its name (generated like `a_1_b_-1` unless `name` is given). */
+  async createIndex(keys: IndexSpecification, options: CreateIndexCallOptions = {}): Promise<string> {
+    const { commitQuorum, maxTimeMS, session, readPreference, readConcern, writeConcern, timeoutMS, comment, ...indexOptions } = options;
+    const commandOptions = { commitQuorum, maxTimeMS, session, readPreference, readConcern, writeConcern, timeoutMS, comment };
+    const names = await this.client.executeOperation(
+      new CreateIndexesOperation(this.readNamespace, [{ ...indexOptions, key: indexKeys(keys) }], inheritOptions(this, commandOptions))
+    );
+    return names[0];
+  }
+
+  /** Creates several indexes in one command; returns their names. */
+  async createIndexes(specs: IndexDescription[], options?: CreateIndexesCallOptions): Promise<string[]> {
+    const descriptions = specs.map((spec) => ({ ...spec, key: indexKeys(spec.key as IndexSpecification) }));
+    return this.client.executeOperation(new CreateIndexesOperation(this.readNamespace, descriptions, inheritOptions(this, options)));
+  }
+
+  /** Drops one index by name, or by key pattern (Motor). */
+  async dropIndex(index: string | IndexSpecification, options?: DropIndexesCallOptions): Promise<Document> {
+    const name = typeof index === 'string' ? index : indexName(indexKeys(index));
+    return this.client.executeOperation(new DropIndexesOperation(this.readNamespace, name, inheritOptions(this, options)));
+  }
+
+  /** Drops every index except `_id`. */
+  async dropIndexes(options?: DropIndexesCallOptions): Promise<boolean> {
+    await this.client.executeOperation(new DropIndexesOperation(this.readNamespace, '*', inheritOptions(this, options)));
+    return true;
+  }
+
+  /** A cursor over this collection's index descriptions. */
+  listIndexes(options?: ListIndexesCallOptions): ListIndexesCursor {
+    return new ListIndexesCursor(this.client, this.readNamespace, inheritOptions(this, options));
+  }
+
+  /** Every index description of this collection (listIndexes). */
+  async indexes(options: IndexInformationOptions = {}): Promise<Document[]> {
+    return this.listIndexes(options).toArray();
+  }
+
+  /** `{name: [[field, direction], …]}`, or the full descriptions with `full: true`. */
+  async indexInformation(options: IndexInformationOptions = {}): Promise<Document> {
+    const { full, ...rest } = options;
+    const indexes = await this.listIndexes(rest).toArray();
+    if (full) return indexes;
+    const info: Document = {};
+    for (const index of indexes) info[String(index.name)] = Object.entries((index.key ?? {}) as Document);
+    return info;
+  }
+
+  /** True when every named index exists. */
+  async indexExists(names: string | string[], options?: ListIndexesCallOptions): Promise<boolean> {
+    const wanted = Array.isArray(names) ? names : [names];
+    const existing = new Set((await this.listIndexes(options).toArray()).map((index) => String(index.name)));
+    return wanted.every((name) => existing.has(name));
+  }
+
+  /** Renames this collection (within its database); returns the new handle. */
+  async rename(newName: string, options?: RenameCallOptions): Promise<Collection<TSchema>> {
+    validateCollectionName(newName);
+    const opts = inheritOptions({ readPreference: ReadPreference.primary }, options);
+    await this.client.executeOperation(new RenameOperation(this.namespace, `${this.dbName}.${newName}`, opts));
+    return new Collection<TSchema>(this.db, newName, {
+      readPreference: this.readPreference,
+      readConcern: this.readConcern,
+      writeConcern: this.writeConcern,
+      timeoutMS: this.timeoutMS
+    });
+  }
+
+  /** Drops the collection; false when it did not exist. */
+  async drop(options?: DropCollectionCallOptions): Promise<boolean> {
+    return this.client.executeOperation(new DropCollectionOperation(this.dbName, this.collectionName, inheritOptions(this, options)));
+  }
+
+  /** The collection's creation options (from listCollections). */
+  async options(options?: ListCollectionsCallOptions): Promise<Document> {
+    const infos = await new ListCollectionsCursor(this.client, this.dbName, { name: this.collectionName }, {
+      ...inheritOptions(this.db, options),
+      nameOnly: false
+    }).toArray();
+    if (infos.length === 0) throw new MongoAPIError(`collection ${this.namespace} not found`);
+    return (infos[0].options as Document | undefined) ?? {};
+  }
+
+  /** Whether the collection is capped. */
+  async isCapped(options?: ListCollectionsCallOptions): Promise<boolean> {
+    return (await this.options(options)).capped === true;
+  }
 }

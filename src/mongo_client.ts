@@ -33,10 +33,9 @@ import { dnsSrvResolver, type SrvResolver } from './srv';
 import { SrvPoller } from './sdam/srv_poller';
 import { Database, type DatabaseOptions } from './database';
 import { RunCommandOperation } from './operations/run_command';
-import type { ClientBulkWriteResult } from './bulk_write_result';
-import type { AnyClientBulkWriteModel } from './mongo_types';
-import { executeClientBulkWrite, type ClientBulkWriteOptions } from './operations/client_bulk_write';
-import type { WriteConcernOptions } from './write_concern';
+import { inheritOptions, type WithCallOptions } from './operations/inherited_options';
+import { ListDatabasesOperation, type ListDatabasesOptions, type ListDatabasesResult } from './operations/list_databases';
+import type { BaseOperationOptions } from './operations/operation';
 
 export type MongoClientEvents = SdamEventMap & ConnectionPoolEvents & CommandEvents;
 
@@ -411,27 +410,30 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
     return this.executeOperation(new RunCommandOperation('admin', command, {}));
   }
 
-  // ---------------------------------------------------------------- client.bulkWrite (MongoDB 8.0)
+  // ---------------------------------------------------------------- databases: list, drop, server info
 
-  /**
-   * Mixed writes across namespaces in as few `bulkWrite` commands as possible (crud/bulk-write.md).
-   * Throws MongoClientBulkWriteError (writeErrors, writeConcernErrors, partialResult).
-   */
-  async bulkWrite<TSchema extends Document = Document>(
-    models: ReadonlyArray<AnyClientBulkWriteModel<TSchema>>,
-    options: ClientBulkWriteCallOptions = {}
-  ): Promise<ClientBulkWriteResult> {
-    const { writeConcern, ...rest } = options;
-    return executeClientBulkWrite(this, models as unknown as ReadonlyArray<AnyClientBulkWriteModel<Document>>, {
-      ...rest,
-      writeConcern: WriteConcern.fromOptions({ writeConcern }) ?? this.writeConcern,
-      timeoutMS: options.timeoutMS ?? this.timeoutMS
-    });
+  /** `listDatabases` on admin (enumerate-databases.md). */
+  async listDatabases(filter?: Document, options: WithCallOptions<Omit<ListDatabasesOptions, 'filter'>> = {}): Promise<ListDatabasesResult> {
+    const resolved = inheritOptions({ readPreference: ReadPreference.primary, timeoutMS: this.timeoutMS }, options);
+    return this.executeOperation(new ListDatabasesOperation({ ...resolved, filter }));
+  }
+
+  /** The database names (`listDatabases` with nameOnly). */
+  async listDatabaseNames(filter?: Document, options: WithCallOptions<Omit<ListDatabasesOptions, 'filter' | 'nameOnly'>> = {}): Promise<string[]> {
+    const result = await this.listDatabases(filter, { ...options, nameOnly: true });
+    return result.databases.map((database) => database.name);
+  }
+
+  /** Drops the named database. */
+  async dropDatabase(name: string, options?: WithCallOptions<BaseOperationOptions>): Promise<boolean> {
+    return this.db(name).dropDatabase(options);
+  }
+
+  /** `buildInfo` (Motor's `server_info`). */
+  async serverInfo(): Promise<Document> {
+    return this.executeOperation(new RunCommandOperation('admin', { buildinfo: 1 }, { readPreference: ReadPreference.primary }));
   }
 }
-
-/** `client.bulkWrite` options as callers give them (`writeConcern` may be a plain object). */
-export type ClientBulkWriteCallOptions = Omit<ClientBulkWriteOptions, 'writeConcern'> & { writeConcern?: WriteConcernOptions | WriteConcern };
 
 /** Re-emits `names` from `source` on `target`. */
 function forwardEvents(source: EventEmitter, names: readonly string[], target: EventEmitter): void {

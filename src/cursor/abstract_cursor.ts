@@ -1,0 +1,454 @@
+/**
+ * AbstractCursor: the client side of a server cursor (find_getmore_killcursors_commands.md).
+ *
+ * - The first iteration runs the cursor-creating command (subclass `initialize`); later batches
+ *   come from `getMore` sent to the same server (`serverAddress`) in the same session.
+ * - Without an explicit session the cursor creates an implicit one and ends it when the cursor is
+ *   exhausted or closed, so find, getMore and killCursors share one `lsid`.
+ * - Documents are drained synchronously from the current batch; only batch fetches await.
+ * - `close()` (and leaving a `for await` early) sends `killCursors` while the server cursor is alive.
+ */
+import { Long, type Document } from 'bson';
+import { MongoAPIError, MongoInvalidArgumentError } from '../errors';
+import type { AbstractOperation } from '../operations/operation';
+import type { CursorBatch, CursorCreation, Namespace } from '../operations/cursor_response';
+import { GetMoreOperation } from '../operations/get_more';
+import { KillCursorsOperation } from '../operations/kill_cursors';
+import type { ReadConcern } from '../read_concern';
+import { ReadPreference, type ReadPreferenceLike } from '../read_preference';
+import { ClientSession, type SessionOwner } from '../sessions';
+
+/** What a cursor needs from the client: running operations and owning sessions. */
+export interface CursorClient extends SessionOwner {
+  executeOperation<T>(operation: AbstractOperation<T>): Promise<T>;
+}
+
+/** Options every cursor understands. */
+export interface AbstractCursorOptions {
+  session?: ClientSession;
+  readPreference?: ReadPreference;
+  readConcern?: ReadConcern;
+  timeoutMS?: number;
+  batchSize?: number;
+  /** getMore `maxTimeMS` for tailable awaitData cursors. */
+  maxAwaitTimeMS?: number;
+  comment?: unknown;
+  tailable?: boolean;
+  awaitData?: boolean;
+  noCursorTimeout?: boolean;
+  /** Each batch is one Buffer of concatenated raw BSON documents. */
+  raw?: boolean;
+}
+
+/** Flags accepted by `addCursorFlag`. */
+export type CursorFlag = 'tailable' | 'awaitData' | 'noCursorTimeout' | 'partial' | 'oplogReplay' | 'exhaust';
+
+export abstract class AbstractCursor<TSchema = Document> implements AsyncIterable<TSchema> {
+  protected readonly cursorOptions: AbstractCursorOptions;
+  private buffer: Document[] = [];
+  private position = 0;
+  private cursorId: Long | null = null;
+  private cursorNs: Namespace;
+  private serverAddress?: string;
+  private cursorSession?: ClientSession;
+  private ownsSession = false;
+  private initialized = false;
+  private isClosed = false;
+  private isKilled = false;
+  /** killCursors of a rewound cursor, awaited before the next initialisation. */
+  private pendingCleanup?: Promise<void>;
+  private transform?: (doc: Document) => unknown;
+
+  protected constructor(
+    readonly client: CursorClient,
+    readonly namespace: Namespace,
+    options: AbstractCursorOptions = {}
+  ) {
+    this.cursorOptions = { ...options };
+    this.cursorNs = namespace;
+    if (options.batchSize !== undefined) validateInteger('batchSize', options.batchSize);
+  }
+
+  /** Runs the cursor-creating command in `session`. */
+  protected abstract initialize(session: ClientSession): Promise<CursorCreation>;
+
+  /** A fresh, unstarted cursor with the same options. */
+  abstract clone(): AbstractCursor<TSchema>;
+
+  /** The getMore batchSize (FindCursor caps it by the remaining limit). */
+  protected nextBatchSize(): number | undefined {
+    return this.cursorOptions.batchSize;
+  }
+
+  /** Called with the number of documents of every batch received. */
+  protected onBatchReceived(_count: number): void {}
+
+  /** True when no further getMore is needed though the server cursor is alive (limit reached). */
+  protected get limitReached(): boolean {
+    return false;
+  }
+
+  /** Resets subclass counters on rewind. */
+  protected onRewind(): void {}
+
+  // ---------------------------------------------------------------- state
+
+  /** The server cursor id (undefined before the first batch; 0 once exhausted or killed). */
+  get id(): Long | undefined {
+    return this.cursorId ?? undefined;
+  }
+
+  /** Closed and fully read. */
+  get closed(): boolean {
+    return this.isClosed && this.bufferedCount() === 0;
+  }
+
+  /** killCursors was sent for this cursor. */
+  get killed(): boolean {
+    return this.isKilled;
+  }
+
+  get readPreference(): ReadPreference {
+    return this.cursorOptions.readPreference ?? ReadPreference.primary;
+  }
+
+  get readConcern(): ReadConcern | undefined {
+    return this.cursorOptions.readConcern;
+  }
+
+  get session(): ClientSession | undefined {
+    return this.cursorSession ?? this.cursorOptions.session;
+  }
+
+  /** Motor's `cursor.alive`: more documents may come. */
+  get alive(): boolean {
+    return !this.closed;
+  }
+
+  bufferedCount(): number {
+    return this.buffer.length - this.position;
+  }
+
+  /** Takes up to `count` (default all) buffered documents, untransformed. */
+  readBufferedDocuments(count?: number): TSchema[] {
+    const end = count === undefined ? this.buffer.length : Math.min(this.buffer.length, this.position + count);
+    const out = this.buffer.slice(this.position, end);
+    this.position = end;
+    if (this.position === this.buffer.length) this.clearBuffer();
+    return out as TSchema[];
+  }
+
+  private clearBuffer(): void {
+    this.buffer = [];
+    this.position = 0;
+  }
+
+  private get isDead(): boolean {
+    return this.cursorId !== null && this.cursorId.isZero();
+  }
+
+  protected throwIfInitialized(): void {
+    if (this.initialized) throw new MongoAPIError('Cursor is already initialized');
+  }
+
+  // ---------------------------------------------------------------- builders
+
+  batchSize(value: number): this {
+    this.throwIfInitialized();
+    if (this.cursorOptions.tailable && value === 0) throw new MongoInvalidArgumentError('Tailable cursor does not support batchSize 0');
+    validateInteger('batchSize', value);
+    this.cursorOptions.batchSize = value;
+    return this;
+  }
+
+  addCursorFlag(flag: CursorFlag, value: boolean): this {
+    this.throwIfInitialized();
+    if (typeof value !== 'boolean') throw new MongoInvalidArgumentError(`Flag ${flag} must be a boolean value`);
+    switch (flag) {
+      case 'tailable':
+        this.cursorOptions.tailable = value;
+        break;
+      case 'awaitData':
+        this.cursorOptions.awaitData = value;
+        break;
+      case 'noCursorTimeout':
+        this.cursorOptions.noCursorTimeout = value;
+        break;
+      case 'partial':
+        this.setPartial(value);
+        break;
+      default:
+        throw new MongoInvalidArgumentError(`Flag ${String(flag)} is not supported`);
+    }
+    return this;
+  }
+
+  /** `allowPartialResults` (find only). */
+  protected setPartial(_value: boolean): void {
+    throw new MongoInvalidArgumentError('Flag partial is only supported by find cursors');
+  }
+
+  withReadPreference(readPreference: ReadPreferenceLike): this {
+    this.throwIfInitialized();
+    const rp = ReadPreference.fromOptions({ readPreference });
+    if (!rp) throw new MongoInvalidArgumentError(`Invalid read preference: ${String(readPreference)}`);
+    this.cursorOptions.readPreference = rp;
+    return this;
+  }
+
+  withReadConcern(readConcern: ReadConcern): this {
+    this.throwIfInitialized();
+    this.cursorOptions.readConcern = readConcern;
+    return this;
+  }
+
+  maxAwaitTimeMS(value: number): this {
+    this.throwIfInitialized();
+    validateInteger('maxAwaitTimeMS', value);
+    this.cursorOptions.maxAwaitTimeMS = value;
+    return this;
+  }
+
+  /** Applies `fn` to every document returned from now on (composes with earlier maps). */
+  map<T>(fn: (doc: TSchema) => T): AbstractCursor<T> {
+    this.throwIfInitialized();
+    const previous = this.transform;
+    this.transform = previous ? (doc) => fn(previous(doc) as TSchema) : (doc) => fn(doc as TSchema);
+    return this as unknown as AbstractCursor<T>;
+  }
+
+  /** Copies the mapping function onto a clone. */
+  protected copyTransformTo(target: AbstractCursor<TSchema>): void {
+    target.transform = this.transform;
+  }
+
+  // ---------------------------------------------------------------- iteration
+
+  private shift(): TSchema {
+    const doc = this.buffer[this.position++];
+    if (this.position === this.buffer.length) this.clearBuffer();
+    return (this.transform ? this.transform(doc) : doc) as TSchema;
+  }
+
+  /** Shifts one document, closing the cursor if the map function throws. */
+  private async shiftOrClose(): Promise<TSchema> {
+    try {
+      return this.shift();
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+  }
+
+  /** The next document, waiting for batches as needed; null once exhausted. */
+  async next(): Promise<TSchema | null> {
+    for (;;) {
+      if (this.bufferedCount() > 0) return this.shiftOrClose();
+      if (this.isClosed) return null;
+      await this.fetchBatch();
+    }
+  }
+
+  /** At most one batch request: the next document, or null when none is available yet. */
+  async tryNext(): Promise<TSchema | null> {
+    if (this.bufferedCount() === 0 && !this.isClosed) await this.fetchBatch();
+    return this.bufferedCount() > 0 ? this.shiftOrClose() : null;
+  }
+
+  async hasNext(): Promise<boolean> {
+    for (;;) {
+      if (this.bufferedCount() > 0) return true;
+      if (this.isClosed) return false;
+      await this.fetchBatch();
+    }
+  }
+
+  /** Every remaining document. */
+  async toArray(): Promise<TSchema[]> {
+    return this.collect(Infinity);
+  }
+
+  /** Motor's `to_list(length)`: at most `length` documents (all when omitted); the cursor stays usable. */
+  async toList(length?: number | null): Promise<TSchema[]> {
+    if (length === undefined || length === null) return this.collect(Infinity);
+    if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
+      throw new MongoInvalidArgumentError(`toList length must be a non-negative integer, got ${String(length)}`);
+    }
+    return this.collect(length);
+  }
+
+  /** Drains whole batches synchronously; awaits only to fetch the next batch. */
+  private async collect(max: number): Promise<TSchema[]> {
+    const out: TSchema[] = [];
+    for (;;) {
+      try {
+        while (out.length < max && this.bufferedCount() > 0) out.push(this.shift());
+      } catch (error) {
+        await this.close();
+        throw error;
+      }
+      if (out.length >= max || this.isClosed) return out;
+      await this.fetchBatch();
+    }
+  }
+
+  /** Calls `fn` for each document; returning `false` stops (and closes) the cursor. */
+  async forEach(fn: (doc: TSchema) => boolean | void): Promise<void> {
+    for await (const doc of this) {
+      if (fn(doc) === false) break;
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<TSchema, void, void> {
+    try {
+      for (;;) {
+        while (this.bufferedCount() > 0) yield this.shift();
+        if (this.isClosed) return;
+        await this.fetchBatch();
+      }
+    } finally {
+      // Left early (break, return, throw): kill the server cursor and release the session.
+      if (!this.isClosed) await this.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- server round trips
+
+  private async fetchBatch(): Promise<void> {
+    if (this.isClosed) return;
+    if (!this.initialized) {
+      await this.init();
+      return;
+    }
+    if (this.isDead || this.limitReached) {
+      await this.cleanup();
+      return;
+    }
+    const cursorId = this.cursorId as Long;
+    let batch: CursorBatch;
+    try {
+      batch = await this.client.executeOperation(
+        new GetMoreOperation(this.cursorNs, cursorId, this.serverAddress as string, {
+          session: this.cursorSession,
+          readPreference: this.cursorOptions.readPreference,
+          timeoutMS: this.cursorOptions.timeoutMS,
+          batchSize: this.nextBatchSize(),
+          maxTimeMS: this.cursorOptions.tailable && this.cursorOptions.awaitData ? this.cursorOptions.maxAwaitTimeMS : undefined,
+          comment: this.cursorOptions.comment,
+          raw: this.cursorOptions.raw
+        })
+      );
+    } catch (error) {
+      await this.cleanup();
+      throw error;
+    }
+    this.cursorId = batch.id;
+    this.receive(batch.documents);
+    if (this.isDead) await this.cleanup();
+  }
+
+  private async init(): Promise<void> {
+    if (this.pendingCleanup) {
+      await this.pendingCleanup;
+      this.pendingCleanup = undefined;
+    }
+    if (!this.cursorSession) {
+      if (this.cursorOptions.session) {
+        this.cursorSession = this.cursorOptions.session;
+      } else {
+        this.cursorSession = new ClientSession(this.client, {}, false);
+        this.ownsSession = true;
+      }
+    }
+    let first: CursorCreation;
+    try {
+      first = await this.initialize(this.cursorSession);
+    } catch (error) {
+      this.initialized = true;
+      await this.cleanup();
+      throw error;
+    }
+    this.initialized = true;
+    this.cursorId = first.id;
+    this.cursorNs = first.ns;
+    this.serverAddress = first.address;
+    this.receive(first.documents);
+    if (this.isDead) await this.cleanup();
+  }
+
+  private receive(documents: Document[]): void {
+    this.onBatchReceived(documents.length);
+    const incoming = this.cursorOptions.raw ? (documents.length > 0 ? [Buffer.concat(documents as unknown as Buffer[])] : []) : documents;
+    if (this.bufferedCount() === 0) {
+      this.buffer = incoming;
+      this.position = 0;
+    } else {
+      for (const doc of incoming) this.buffer.push(doc);
+    }
+  }
+
+  /** Kills a live server cursor (errors ignored) and ends an implicit session. */
+  private async cleanup(): Promise<void> {
+    // Everything is captured before the first await: rewind() may reset the fields meanwhile.
+    this.isClosed = true;
+    const session = this.cursorSession;
+    const endSession = this.ownsSession;
+    const cursorId = this.cursorId;
+    const address = this.serverAddress;
+    const ns = this.cursorNs;
+    if (endSession) {
+      this.cursorSession = undefined;
+      this.ownsSession = false;
+    }
+    try {
+      if (!this.isKilled && cursorId && !cursorId.isZero() && address && session && !session.hasEnded) {
+        this.isKilled = true;
+        this.cursorId = Long.ZERO;
+        await this.client
+          .executeOperation(
+            new KillCursorsOperation(ns, cursorId, address, {
+              session,
+              readPreference: this.cursorOptions.readPreference,
+              timeoutMS: this.cursorOptions.timeoutMS
+            })
+          )
+          .catch(() => undefined);
+      }
+    } finally {
+      if (session && endSession) await session.endSession();
+    }
+  }
+
+  /** Sends killCursors if the server cursor is alive and releases the implicit session. */
+  async close(): Promise<void> {
+    if (!this.initialized) {
+      this.isClosed = true;
+      return;
+    }
+    await this.cleanup();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Back to the unstarted state; iterating again re-runs the query. */
+  rewind(): void {
+    if (!this.initialized) return;
+    if (!this.isClosed) this.pendingCleanup = this.cleanup().catch(() => undefined);
+    this.cursorSession = undefined;
+    this.ownsSession = false;
+    this.cursorId = null;
+    this.serverAddress = undefined;
+    this.cursorNs = this.namespace;
+    this.clearBuffer();
+    this.initialized = false;
+    this.isClosed = false;
+    this.isKilled = false;
+    this.onRewind();
+  }
+}
+
+export function validateInteger(name: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new MongoInvalidArgumentError(`Operation "${name}" requires an integer`);
+}
