@@ -462,7 +462,11 @@ export class Connection {
     }
     const requestId = nextRequestId();
     this.sentRequestId = requestId;
-    if (this.commandMonitor !== undefined) this.sentBody = body;
+    if (this.commandMonitor !== undefined) {
+      // Command monitoring shows document sequences as arrays in the command (command-logging-and-monitoring spec).
+      const sequences = options?.sequences;
+      this.sentBody = sequences?.length ? { ...body, ...Object.fromEntries(sequences.map((s) => [s.identifier, s.documents])) } : body;
+    }
     const moreToCome = options?.moreToCome === true;
     const exhaustAllowed = exhaust || options?.exhaustAllowed === true;
     let message = encodeOpMsg({ requestId, body, sequences: options?.sequences, moreToCome, exhaustAllowed });
