@@ -36,6 +36,10 @@ import { RunCommandOperation } from './operations/run_command';
 import { inheritOptions, type WithCallOptions } from './operations/inherited_options';
 import { ListDatabasesOperation, type ListDatabasesOptions, type ListDatabasesResult } from './operations/list_databases';
 import type { BaseOperationOptions } from './operations/operation';
+import type { ClientBulkWriteResult } from './bulk_write_result';
+import type { AnyClientBulkWriteModel } from './mongo_types';
+import { executeClientBulkWrite, type ClientBulkWriteOptions } from './operations/client_bulk_write';
+import type { WriteConcernOptions } from './write_concern';
 
 export type MongoClientEvents = SdamEventMap & ConnectionPoolEvents & CommandEvents;
 
@@ -410,6 +414,24 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
     return this.executeOperation(new RunCommandOperation('admin', command, {}));
   }
 
+  // ---------------------------------------------------------------- client.bulkWrite (MongoDB 8.0)
+
+  /**
+   * Mixed writes across namespaces in as few `bulkWrite` commands as possible (crud/bulk-write.md).
+   * Throws MongoClientBulkWriteError (writeErrors, writeConcernErrors, partialResult).
+   */
+  async bulkWrite<TSchema extends Document = Document>(
+    models: ReadonlyArray<AnyClientBulkWriteModel<TSchema>>,
+    options: ClientBulkWriteCallOptions = {}
+  ): Promise<ClientBulkWriteResult> {
+    const { writeConcern, ...rest } = options;
+    return executeClientBulkWrite(this, models as unknown as ReadonlyArray<AnyClientBulkWriteModel<Document>>, {
+      ...rest,
+      writeConcern: WriteConcern.fromOptions({ writeConcern }) ?? this.writeConcern,
+      timeoutMS: options.timeoutMS ?? this.timeoutMS
+    });
+  }
+
   // ---------------------------------------------------------------- databases: list, drop, server info
 
   /** `listDatabases` on admin (enumerate-databases.md). */
@@ -434,6 +456,9 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
     return this.executeOperation(new RunCommandOperation('admin', { buildinfo: 1 }, { readPreference: ReadPreference.primary }));
   }
 }
+
+/** `client.bulkWrite` options as callers give them (`writeConcern` may be a plain object). */
+export type ClientBulkWriteCallOptions = Omit<ClientBulkWriteOptions, 'writeConcern'> & { writeConcern?: WriteConcernOptions | WriteConcern };
 
 /** Re-emits `names` from `source` on `target`. */
 function forwardEvents(source: EventEmitter, names: readonly string[], target: EventEmitter): void {
