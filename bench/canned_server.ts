@@ -44,7 +44,7 @@ interface Request {
 }
 
 interface OpenCursor {
-  docs: readonly Buffer[];
+  docs: readonly Uint8Array[];
   pos: number;
   end: number;
   ns: string;
@@ -57,14 +57,14 @@ function argValue(name: string, fallback: number): number {
 }
 
 class CannedServer {
-  private readonly corpus: Buffer[] = [];
+  private readonly corpus: Uint8Array[] = [];
   private readonly cursors = new Map<bigint, OpenCursor>();
   private nextCursorId = 1000n;
   private nextConnectionId = 1;
   private requestId = 1;
   private readonly arrayCache = new Map<string, Buffer>();
   private readonly singleReply: Buffer;
-  private chunkCache: { filesId: string; docs: Buffer[] } | null = null;
+  private chunkCache: { filesId: string; docs: Uint8Array[] } | null = null;
 
   constructor(
     corpusSize: number,
@@ -210,10 +210,10 @@ class CannedServer {
     return this.openCursor(this.corpus, ns, body, size);
   }
 
-  private chunks(filesId: unknown): Buffer[] {
+  private chunks(filesId: unknown): Uint8Array[] {
     const key = String(filesId);
     if (this.chunkCache?.filesId === key) return this.chunkCache.docs;
-    const docs: Buffer[] = [];
+    const docs: Uint8Array[] = [];
     const data = Buffer.alloc(GRIDFS_CHUNK_SIZE, 0x61);
     for (let n = 0, left = this.gridfsBytes; left > 0; n++, left -= GRIDFS_CHUNK_SIZE) {
       const size = Math.min(left, GRIDFS_CHUNK_SIZE);
@@ -223,7 +223,7 @@ class CannedServer {
     return docs;
   }
 
-  private openCursor(docs: readonly Buffer[], ns: string, body: Document, size = docs.length): Buffer {
+  private openCursor(docs: readonly Uint8Array[], ns: string, body: Document, size = docs.length): Buffer {
     const limit = positive(body.limit);
     const end = limit === undefined ? size : Math.min(size, limit);
     const batchSize = positive(body.batchSize);
@@ -249,7 +249,7 @@ class CannedServer {
   }
 
   /** Up to `max` documents from `start` (bounded by 16 MiB), as encoded array bytes; cached. */
-  private batch(docs: readonly Buffer[], start: number, end: number, max: number): { array: Buffer; end: number } {
+  private batch(docs: readonly Uint8Array[], start: number, end: number, max: number): { array: Buffer; end: number } {
     let stop = start;
     let bytes = 0;
     while (stop < end && stop - start < max && bytes + docs[stop].length <= MAX_BATCH_BYTES) bytes += docs[stop++].length;

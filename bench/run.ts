@@ -21,11 +21,11 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { ObjectId } from 'bson';
 import { MONGOWIRE_DIR, buildMongowire, transpileChild } from './build';
-import { DB_NAME, GRIDFS_BUCKET, INSERT_COLLECTION, SINGLE_COLLECTION, SINGLE_ID, corpusCollection, smallDoc } from './dataset';
+import { DB_NAME, GRIDFS_BUCKET, SINGLE_COLLECTION, SINGLE_ID, corpusCollection, smallDoc } from './dataset';
 import { loadDrivers, type Driver, type DriverName } from './drivers';
 import { BareSocket } from './floor';
 import { installedSize, measureImport, measurePeakRss, type RssSample } from './footprint';
-import { formatBytes, formatNumber, formatSummary, renderTable, summarize, type Summary } from './stats';
+import { formatBytes, formatSummary, renderTable, summarize, type Summary } from './stats';
 import { FULL_SIZES, QUICK_SIZES, TASKS, type DriverSession, type Sample, type Sizes, type Task } from './tasks';
 
 interface Options {
