@@ -69,6 +69,8 @@ import {
 import { inheritOptions, type WithCallOptions } from './operations/inherited_options';
 import type { ListCollectionsOptions as ListCollectionsOperationOptions } from './operations/list_collections';
 import { RenameOperation, type RenameOptions as RenameOperationOptions } from './operations/rename';
+import { ChangeStream, type ChangeStreamOptions } from './change_stream';
+import type { ChangeStreamDocument } from './change_stream_events';
 
 /** Read/management call options: operation options plus session, read preference, concerns. */
 export type FindCallOptions = WithCallOptions<Omit<FindOperationOptions, 'raw'>>;
@@ -439,5 +441,16 @@ export class Collection<TSchema extends Document = Document> {
   /** Whether the collection is capped. */
   async isCapped(options?: ListCollectionsCallOptions): Promise<boolean> {
     return (await this.options(options)).capped === true;
+  }
+
+  /**
+   * A change stream on this collection (change-streams.md). Prefer it to a raw `$changeStream`
+   * aggregate: only the helper resumes. Read concern must be "majority" or unset.
+   */
+  watch<TLocal extends Document = TSchema, TChange extends Document = ChangeStreamDocument<TLocal>>(
+    pipeline: Document[] = [],
+    options: ChangeStreamOptions = {}
+  ): ChangeStream<TLocal, TChange> {
+    return new ChangeStream<TLocal, TChange>(this.client, { db: this.dbName, collection: this.collectionName }, pipeline, options, this);
   }
 }

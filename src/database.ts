@@ -6,6 +6,8 @@ import type { Document } from 'bson';
 import { MongoInvalidArgumentError } from './errors';
 import type { MongoClient } from './mongo_client';
 import { RunCommandOperation } from './operations/run_command';
+import { ChangeStream, type ChangeStreamOptions } from './change_stream';
+import type { ChangeStreamDocument } from './change_stream_events';
 import { Collection, validateCollectionName, type CollectionOptions } from './collection';
 import { DBRef } from 'bson';
 import type {
@@ -186,5 +188,13 @@ export class Database {
   /** `{name: [[field, direction], …]}` (or full descriptions) for `collection`'s indexes. */
   async indexInformation(collection: string, options?: IndexInformationOptions): Promise<Document> {
     return this.collection(collection).indexInformation(options);
+  }
+
+  /** A change stream on every collection of this database (4.0+, `aggregate: 1`). */
+  watch<TSchema extends Document = Document, TChange extends Document = ChangeStreamDocument<TSchema>>(
+    pipeline: Document[] = [],
+    options: ChangeStreamOptions = {}
+  ): ChangeStream<TSchema, TChange> {
+    return new ChangeStream<TSchema, TChange>(this.client, { db: this.databaseName, collection: '' }, pipeline, options, this);
   }
 }

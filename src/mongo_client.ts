@@ -33,6 +33,8 @@ import { dnsSrvResolver, type SrvResolver } from './srv';
 import { SrvPoller } from './sdam/srv_poller';
 import { Database, type DatabaseOptions } from './database';
 import { RunCommandOperation } from './operations/run_command';
+import { ChangeStream, type ChangeStreamOptions } from './change_stream';
+import type { ChangeStreamDocument } from './change_stream_events';
 import { inheritOptions, type WithCallOptions } from './operations/inherited_options';
 import { ListDatabasesOperation, type ListDatabasesOptions, type ListDatabasesResult } from './operations/list_databases';
 import type { BaseOperationOptions } from './operations/operation';
@@ -454,6 +456,14 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
   /** `buildInfo` (Motor's `server_info`). */
   async serverInfo(): Promise<Document> {
     return this.executeOperation(new RunCommandOperation('admin', { buildinfo: 1 }, { readPreference: ReadPreference.primary }));
+  }
+
+  /** A change stream on every database of the cluster but admin, local and config (4.0+). */
+  watch<TSchema extends Document = Document, TChange extends Document = ChangeStreamDocument<TSchema>>(
+    pipeline: Document[] = [],
+    options: ChangeStreamOptions = {}
+  ): ChangeStream<TSchema, TChange> {
+    return new ChangeStream<TSchema, TChange>(this, { db: 'admin', collection: '', cluster: true }, pipeline, options, this);
   }
 }
 
