@@ -1,0 +1,4 @@
+/** The client-backpressure spec's unified tests (see spec-tests/unified/suite_runner.ts for both modes). */
+import { unifiedSuite } from '../unified/suite_runner';
+
+export default unifiedSuite('client-backpressure');

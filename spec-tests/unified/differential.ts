@@ -1,0 +1,77 @@
+/**
+ * Differential mode: one unified test is executed by the official driver and by mongowire, each
+ * against a fresh mock deployment, and the commandStartedEvents of the clients that observe them
+ * are compared after normalisation (command_normalizer.ts). The official driver is the reference:
+ * a difference is a mongowire bug unless spec-tests/DIFFERENCES.md explains it.
+ */
+import { SkipCase } from '../framework';
+import { diffCommandSequences, normalizeCommands, type NormalizedCommand } from './command_normalizer';
+import type { DriverAdapter } from './driver_adapter';
+import { chooseMockTopology, MockDeployment, mockServerInfo } from './mock_deployment';
+import { mongowireAdapter } from './mongowire_adapter';
+import { officialAdapter } from './official_adapter';
+import { runUnifiedTest, skipReasonFor, type RecordedTestRun } from './runner';
+import type { UnifiedTest, UnifiedTestFile } from './test-file';
+
+/** Operations on the mock finish quickly; a hung one is cut off after this long. */
+const MOCK_OPERATION_TIMEOUT_MS = 4_000;
+
+export interface DifferentialRun {
+  reference: NormalizedCommand[];
+  candidate: NormalizedCommand[];
+  referenceProblems: string[];
+  candidateProblems: string[];
+  /** Undefined when the sequences agree. */
+  diff?: string;
+}
+
+async function record(adapter: DriverAdapter, file: UnifiedTestFile, test: UnifiedTest, topology: NonNullable<ReturnType<typeof chooseMockTopology>>): Promise<RecordedTestRun> {
+  const deployment = await MockDeployment.start(topology);
+  try {
+    return await runUnifiedTest(file, test, { adapter, deployment, recordOnly: true, operationTimeoutMS: MOCK_OPERATION_TIMEOUT_MS });
+  } finally {
+    await deployment.close();
+  }
+}
+
+function normalized(run: RecordedTestRun, csot: boolean): NormalizedCommand[] {
+  return normalizeCommands(
+    run.commands.map(({ client, event }) => ({ client, databaseName: event.databaseName, commandName: event.commandName, command: event.command ?? {} })),
+    { csot }
+  );
+}
+
+/** Runs `test` with both drivers; throws SkipCase when the mock deployment cannot host it. */
+export async function runDifferential(
+  file: UnifiedTestFile,
+  test: UnifiedTest,
+  drivers: [DriverAdapter, DriverAdapter] = [officialAdapter, mongowireAdapter]
+): Promise<DifferentialRun> {
+  const topology = chooseMockTopology(file, test);
+  if (!topology) throw new SkipCase('its runOnRequirements exclude every topology the mock deployment can play (MongoDB 8.0, no server parameters, no auth)');
+  const reason = skipReasonFor(file, test, mockServerInfo(topology));
+  if (reason) throw new SkipCase(reason);
+  const csot = JSON.stringify(file).includes('"timeoutMS"');
+  const referenceRun = await record(drivers[0], file, test, topology);
+  const candidateRun = await record(drivers[1], file, test, topology);
+  const reference = normalized(referenceRun, csot);
+  const candidate = normalized(candidateRun, csot);
+  return {
+    reference,
+    candidate,
+    referenceProblems: referenceRun.problems,
+    candidateProblems: candidateRun.problems,
+    diff: diffCommandSequences(reference, candidate, [drivers[0].name, drivers[1].name])
+  };
+}
+
+/** The differential verdict as a test outcome: returns on agreement, throws the diff otherwise. */
+export async function assertDriversAgree(file: UnifiedTestFile, test: UnifiedTest): Promise<void> {
+  const run = await runDifferential(file, test);
+  if (!run.diff) return;
+  const hints = run.candidateProblems.filter((p) => /not implemented in mongowire/.test(p)).slice(0, 2);
+  const error = new Error([run.diff, ...hints.map((h) => `  mongowire: ${h}`)].join('\n'));
+  // The CLI shows the first lines of the stack: make it the whole diff.
+  error.stack = error.message;
+  throw error;
+}

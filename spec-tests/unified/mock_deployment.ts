@@ -1,0 +1,129 @@
+/**
+ * A Deployment made of mock servers (test/tools/mock_server.ts): a standalone, a three-member
+ * replica set, two mongoses or a load balancer, all answering from one shared MockStore (see
+ * mock_commands.ts). Used by the differential mode and the runner's own end-to-end tests.
+ *
+ * It reports itself as MongoDB 8.0.0 with no server parameters, no auth, not serverless.
+ */
+import type { Document } from 'bson';
+import { MockReplicaSet } from '../../test/tools/mock_replica_set';
+import { MockServer } from '../../test/tools/mock_server';
+import type { Deployment } from './deployment';
+import { MockCommandHandler, MockDeploymentState } from './mock_commands';
+import { cloneDocument, ensureId, MockStore, sortDocuments } from './mock_store';
+import { checkRunOnRequirements, type ServerInfo, type TopologyName } from './requirements';
+import type { CollectionData, UnifiedTest, UnifiedTestFile } from './test-file';
+
+export const MOCK_SERVER_VERSION = '8.0.0';
+
+/** Topologies the mock can play, in order of preference. */
+const MOCK_TOPOLOGIES: readonly TopologyName[] = ['replicaset', 'single', 'sharded', 'load-balanced'];
+
+export function mockServerInfo(topology: TopologyName): ServerInfo {
+  return { version: MOCK_SERVER_VERSION, topology, serverParameters: {}, auth: false, serverless: false, csfle: false };
+}
+
+/** The first topology the mock can play that satisfies the file's and the test's requirements. */
+export function chooseMockTopology(file: UnifiedTestFile, test: UnifiedTest): TopologyName | undefined {
+  return MOCK_TOPOLOGIES.find(
+    (t) => checkRunOnRequirements(file.runOnRequirements, mockServerInfo(t)).met && checkRunOnRequirements(test.runOnRequirements, mockServerInfo(t)).met
+  );
+}
+
+export class MockDeployment implements Deployment {
+  readonly kind = 'mock' as const;
+  readonly info: ServerInfo;
+  readonly state = new MockDeploymentState(new MockStore());
+  private readonly handlers: MockCommandHandler[] = [];
+
+  private constructor(
+    readonly topology: TopologyName,
+    readonly servers: MockServer[],
+    private readonly replicaSet?: MockReplicaSet
+  ) {
+    this.info = mockServerInfo(topology);
+    const gossip = topology !== 'single';
+    for (const server of servers) {
+      const handler = new MockCommandHandler(server, this.state, gossip);
+      handler.install();
+      this.handlers.push(handler);
+    }
+  }
+
+  static async start(topology: TopologyName): Promise<MockDeployment> {
+    switch (topology) {
+      case 'replicaset': {
+        const rs = await MockReplicaSet.start({ members: 3 });
+        return new MockDeployment(topology, rs.members, rs);
+      }
+      case 'sharded':
+      case 'sharded-replicaset': {
+        const servers = [await MockServer.start({ type: 'mongos' }), await MockServer.start({ type: 'mongos' })];
+        return new MockDeployment(topology, servers);
+      }
+      case 'load-balanced':
+        return new MockDeployment(topology, [await MockServer.start({ type: 'mongos', loadBalanced: true })]);
+      default:
+        return new MockDeployment('single', [await MockServer.start({ type: 'standalone' })]);
+    }
+  }
+
+  clientUri(useMultipleMongoses?: boolean): string {
+    switch (this.topology) {
+      case 'replicaset':
+        return `mongodb://${this.servers.map((s) => s.address).join(',')}/?replicaSet=${this.replicaSet?.setName ?? 'rs0'}`;
+      case 'sharded':
+      case 'sharded-replicaset':
+        return useMultipleMongoses === false
+          ? `mongodb://${this.servers[0].address}/`
+          : `mongodb://${this.servers.map((s) => s.address).join(',')}/`;
+      case 'load-balanced':
+        return `mongodb://${this.servers[0].address}/?loadBalanced=true`;
+      default:
+        return `mongodb://${this.servers[0].address}/`;
+    }
+  }
+
+  async resetForTest(): Promise<void> {
+    this.state.reset();
+    for (const h of this.handlers) h.clearFailPoints();
+  }
+
+  async prepareCollection(data: CollectionData): Promise<void> {
+    const store = this.state.store;
+    store.drop(data.databaseName, data.collectionName);
+    const c = store.ensure(data.databaseName, data.collectionName, data.createOptions ?? {});
+    c.documents = data.documents.map((d) => ensureId(cloneDocument(d)));
+  }
+
+  async readCollection(databaseName: string, collectionName: string): Promise<Document[]> {
+    const docs = this.state.store.collection(databaseName, collectionName)?.documents ?? [];
+    return sortDocuments(docs, { _id: 1 }).map(cloneDocument);
+  }
+
+  async collectionExists(databaseName: string, collectionName: string): Promise<boolean> {
+    return this.state.store.collection(databaseName, collectionName) !== undefined;
+  }
+
+  async indexExists(databaseName: string, collectionName: string, indexName: string): Promise<boolean> {
+    return this.state.store.collection(databaseName, collectionName)?.indexes.some((i) => i.name === indexName) ?? false;
+  }
+
+  async killAllSessions(): Promise<void> {}
+
+  async disableFailPoint(): Promise<void> {
+    for (const h of this.handlers) h.clearFailPoints();
+  }
+
+  /** Commands received by every server, in arrival order (hellos excluded). */
+  receivedCommands(): Array<{ server: string; commandName: string; body: Document }> {
+    return this.servers
+      .flatMap((s) => s.nonHelloCommands().map((r) => ({ server: s.address, commandName: r.commandName, body: r.body, time: r.time })))
+      .sort((a, b) => a.time - b.time);
+  }
+
+  async close(): Promise<void> {
+    if (this.replicaSet) await this.replicaSet.close();
+    else await Promise.all(this.servers.map((s) => s.close()));
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * A SpecSuite for a folder of unified test files.
+ *
+ * - Normal mode: every test runs with mongowire against the real-server harness
+ *   (test/tools/mongod.ts). Without a deployment each test is skipped with the harness's reason.
+ * - Differential mode (`ctx.differential`): every test runs with the official driver and with
+ *   mongowire against the mock deployment; "passed" means the two sent the same commands.
+ *
+ * Files whose schemaVersion the runner does not support fail (they must not be processed).
+ */
+import * as path from 'node:path';
+import { getMongoDeployment, stopMongoDeployments, type MongodTopology } from '../../test/tools/mongod';
+import { listJsonFiles, runCase, skip, type CaseResult, type SpecSuite, type SuiteContext } from '../framework';
+import { assertDriversAgree } from './differential';
+import { mongowireAdapter } from './mongowire_adapter';
+import { RealDeployment } from './real_deployment';
+import { runUnifiedTest } from './runner';
+import { UnifiedSchemaValidator } from './schema';
+import { loadUnifiedTestFile, type LoadedTestFile, type UnifiedTest, type UnifiedTestFile } from './test-file';
+
+export interface UnifiedSuiteOptions {
+  /** Folders under `tests/` holding unified files (default: every JSON file under `tests/` with a schemaVersion). */
+  dirs?: readonly string[];
+  /** What the harness starts when MONGODB_URI is not set (default: a three-member replica set). */
+  topology?: MongodTopology;
+  /** Cases of this suite that are not unified tests (pure JSON tests), run in both modes. */
+  extraCases?: (ctx: SuiteContext) => Promise<CaseResult[]>;
+  /** How many tests run at once in differential mode (each on its own mock deployment). */
+  differentialConcurrency?: number;
+}
+
+interface LoadedCase {
+  name: string;
+  file: UnifiedTestFile;
+  test: UnifiedTest;
+  unsupported?: string;
+}
+
+/** Runs `fn` over `items` with at most `limit` at a time, keeping the order of results. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export function loadUnifiedCases(ctx: SuiteContext, options: UnifiedSuiteOptions = {}): LoadedCase[] {
+  const testsDir = path.join(ctx.suiteDir, 'tests');
+  const validator = new UnifiedSchemaValidator(ctx.specRoot);
+  const files = listJsonFiles(testsDir).filter((f) => !options.dirs || options.dirs.some((d) => f.startsWith(`${d}/`)));
+  const cases: LoadedCase[] = [];
+  for (const rel of files) {
+    let loaded: LoadedTestFile;
+    try {
+      loaded = loadUnifiedTestFile(path.join(testsDir, rel));
+    } catch (error) {
+      cases.push({ name: `${rel}: (file)`, file: { description: rel, schemaVersion: '', tests: [] }, test: { description: '', operations: [] }, unsupported: `cannot parse: ${(error as Error).message}` });
+      continue;
+    }
+    if (typeof loaded.file.schemaVersion !== 'string' || !Array.isArray(loaded.file.tests)) continue;
+    const validation = validator.validate(loaded.raw);
+    const unsupported = !validation.ok && validation.unsupported ? validation.errors.join('; ') : undefined;
+    loaded.file.tests.forEach((test, i) => cases.push({ name: `${rel}: ${test.description || `(test ${i})`}`, file: loaded.file, test, unsupported }));
+  }
+  return cases;
+}
+
+async function runNormal(cases: LoadedCase[], options: UnifiedSuiteOptions): Promise<CaseResult[]> {
+  const availability = await getMongoDeployment(options.topology ?? 'replicaset');
+  if (!availability.available) {
+    return cases.map((c) => (c.unsupported ? { name: c.name, status: 'failed', reason: c.unsupported } : skip(c.name, availability.reason)));
+  }
+  let deployment: RealDeployment;
+  try {
+    deployment = await RealDeployment.connect(availability.uri);
+  } catch (error) {
+    await stopMongoDeployments();
+    const reason = `cannot use the deployment at ${availability.uri.replace(/\/\/[^@/]*@/, '//****@')}: ${(error as Error).message}`;
+    return cases.map((c) => ({ name: c.name, status: 'failed' as const, reason }));
+  }
+  const results: CaseResult[] = [];
+  try {
+    for (const c of cases) {
+      results.push(
+        await runCase(c.name, async () => {
+          if (c.unsupported) throw new Error(c.unsupported);
+          await runUnifiedTest(c.file, c.test, { adapter: mongowireAdapter, deployment });
+        })
+      );
+    }
+  } finally {
+    await deployment.close().catch(() => undefined);
+    await stopMongoDeployments();
+  }
+  return results;
+}
+
+async function runDifferentialCases(cases: LoadedCase[], options: UnifiedSuiteOptions): Promise<CaseResult[]> {
+  return mapLimit(cases, options.differentialConcurrency ?? 8, (c) =>
+    runCase(c.name, async () => {
+      if (c.unsupported) throw new Error(c.unsupported);
+      await assertDriversAgree(c.file, c.test);
+    })
+  );
+}
+
+export function unifiedSuite(name: string, options: UnifiedSuiteOptions = {}): SpecSuite {
+  return {
+    name,
+    async run(ctx: SuiteContext): Promise<CaseResult[]> {
+      const cases = loadUnifiedCases(ctx, options);
+      const extra = options.extraCases ? await options.extraCases(ctx) : [];
+      const unified = ctx.differential ? await runDifferentialCases(cases, options) : await runNormal(cases, options);
+      return [...extra, ...unified];
+    }
+  };
+}
