@@ -357,10 +357,10 @@ export class Collection<TSchema extends Document = Document> {
 
   /** Creates one index; returns its name (generated like `a_1_b_-1` unless `name` is given). */
   async createIndex(keys: IndexSpecification, options: CreateIndexCallOptions = {}): Promise<string> {
-    const { commitQuorum, maxTimeMS, session, readPreference, readConcern, writeConcern, timeoutMS, comment, ...indexOptions } = options;
-    const commandOptions = { commitQuorum, maxTimeMS, session, readPreference, readConcern, writeConcern, timeoutMS, comment };
+    // As the official driver: the options are both the index description (valid index options
+    // only are sent) and the command options (commitQuorum, maxTimeMS, comment, rawData, …).
     const names = await this.client.executeOperation(
-      new CreateIndexesOperation(this.readNamespace, [{ ...indexOptions, key: indexKeys(keys) }], inheritOptions(this, commandOptions))
+      new CreateIndexesOperation(this.readNamespace, [{ ...options, key: indexKeys(keys) }], inheritOptions(this, options))
     );
     return names[0];
   }

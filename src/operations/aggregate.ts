@@ -8,9 +8,10 @@ import { MongoInvalidArgumentError } from '../errors';
 import type { CollationOptions, Hint } from '../mongo_types';
 import type { WriteConcern } from '../write_concern';
 import { parseCursorReply, RAW_BATCH_BSON, type CursorCreation, type Namespace } from './cursor_response';
-import { Aspect, aspects, CommandOperation, type BaseOperationOptions, type CommandSendOptions, type OperationContext } from './operation';
+import { applyRawData, type RawDataOption } from './raw_data';
+import { Aspect, aspects, CommandOperation, type BaseOperationOptions, type CommandSendOptions, type CommandTarget, type OperationContext } from './operation';
 
-export interface AggregateOptions extends BaseOperationOptions {
+export interface AggregateOptions extends BaseOperationOptions, RawDataOption {
   allowDiskUse?: boolean;
   batchSize?: number;
   bypassDocumentValidation?: boolean;
@@ -97,8 +98,8 @@ export class AggregateOperation extends CommandOperation<CursorCreation> {
     return this.hasWriteStage;
   }
 
-  buildCommand(): Document {
-    return buildAggregateCommand(this.ns.collection || DB_AGGREGATE_COLLECTION, this.pipeline, this.aggregateOptions);
+  buildCommand(target: CommandTarget): Document {
+    return applyRawData(buildAggregateCommand(this.ns.collection || DB_AGGREGATE_COLLECTION, this.pipeline, this.aggregateOptions), this.aggregateOptions, target);
   }
 
   override sendOptions(): CommandSendOptions | undefined {

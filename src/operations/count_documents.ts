@@ -3,9 +3,10 @@ import type { Document } from 'bson';
 import type { CollationOptions, Hint } from '../mongo_types';
 import { buildAggregateCommand } from './aggregate';
 import { parseCursorReply, type Namespace } from './cursor_response';
-import { Aspect, aspects, CommandOperation, type BaseOperationOptions } from './operation';
+import { applyRawData, type RawDataOption } from './raw_data';
+import { Aspect, aspects, CommandOperation, type BaseOperationOptions, type CommandTarget } from './operation';
 
-export interface CountDocumentsOptions extends BaseOperationOptions {
+export interface CountDocumentsOptions extends BaseOperationOptions, RawDataOption {
   skip?: number;
   limit?: number;
   hint?: Hint;
@@ -38,9 +39,9 @@ export class CountDocumentsOperation extends CommandOperation<number> {
     return COUNT_DOCUMENTS_ASPECTS;
   }
 
-  buildCommand(): Document {
+  buildCommand(target: CommandTarget): Document {
     const { skip: _skip, limit: _limit, ...options } = this.countOptions;
-    return buildAggregateCommand(this.ns.collection, countDocumentsPipeline(this.filter, this.countOptions), options);
+    return applyRawData(buildAggregateCommand(this.ns.collection, countDocumentsPipeline(this.filter, this.countOptions), options), options, target);
   }
 
   /** `n` from the single batch; no document means 0. */

@@ -2,9 +2,10 @@
 import type { Document } from 'bson';
 import type { CollationOptions, Hint } from '../mongo_types';
 import type { Namespace } from './cursor_response';
-import { Aspect, aspects, CommandOperation, type BaseOperationOptions } from './operation';
+import { applyRawData, type RawDataOption } from './raw_data';
+import { Aspect, aspects, CommandOperation, type BaseOperationOptions, type CommandTarget } from './operation';
 
-export interface DistinctOptions extends BaseOperationOptions {
+export interface DistinctOptions extends BaseOperationOptions, RawDataOption {
   collation?: CollationOptions;
   hint?: Hint;
   maxTimeMS?: number;
@@ -28,14 +29,14 @@ export class DistinctOperation extends CommandOperation<unknown[]> {
     return DISTINCT_ASPECTS;
   }
 
-  buildCommand(): Document {
+  buildCommand(target: CommandTarget): Document {
     const cmd: Document = { distinct: this.ns.collection, key: this.key, query: this.query };
     const o = this.distinctOptions;
     if (o.comment !== undefined) cmd.comment = o.comment;
     if (o.hint != null) cmd.hint = o.hint;
     if (o.collation) cmd.collation = o.collation;
     if (typeof o.maxTimeMS === 'number') cmd.maxTimeMS = o.maxTimeMS;
-    return cmd;
+    return applyRawData(cmd, o, target);
   }
 
   override handleReply(reply: Document): unknown[] {

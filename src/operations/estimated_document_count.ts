@@ -1,9 +1,10 @@
 /** estimatedDocumentCount (crud.md): the `count` command with no query. */
 import type { Document } from 'bson';
 import type { Namespace } from './cursor_response';
-import { Aspect, aspects, CommandOperation, type BaseOperationOptions } from './operation';
+import { applyRawData, type RawDataOption } from './raw_data';
+import { Aspect, aspects, CommandOperation, type BaseOperationOptions, type CommandTarget } from './operation';
 
-export interface EstimatedDocumentCountOptions extends BaseOperationOptions {
+export interface EstimatedDocumentCountOptions extends BaseOperationOptions, RawDataOption {
   maxTimeMS?: number;
 }
 
@@ -23,11 +24,11 @@ export class EstimatedDocumentCountOperation extends CommandOperation<number> {
     return COUNT_ASPECTS;
   }
 
-  buildCommand(): Document {
+  buildCommand(target: CommandTarget): Document {
     const cmd: Document = { count: this.ns.collection };
     if (typeof this.countOptions.maxTimeMS === 'number') cmd.maxTimeMS = this.countOptions.maxTimeMS;
     if (this.countOptions.comment !== undefined) cmd.comment = this.countOptions.comment;
-    return cmd;
+    return applyRawData(cmd, this.countOptions, target);
   }
 
   override handleReply(reply: Document): number {

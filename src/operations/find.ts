@@ -5,10 +5,11 @@ import type { CollationOptions, Hint, Projection, Sort } from '../mongo_types';
 import type { ClientSession } from '../sessions';
 import { parseCursorReply, RAW_BATCH_BSON, type CursorCreation, type Namespace } from './cursor_response';
 import { Aspect, aspects, CommandOperation, type BaseOperationOptions, type CommandSendOptions, type CommandTarget, type OperationContext } from './operation';
-import { formatSort } from './sort';
+import { formatSort, orderedDocument } from './sort';
+import { applyRawData, type RawDataOption } from './raw_data';
 
 /** Options of `collection.find()` (and the chainable FindCursor setters). */
-export interface FindOptions extends BaseOperationOptions {
+export interface FindOptions extends BaseOperationOptions, RawDataOption {
   sort?: Sort;
   projection?: Projection;
   hint?: Hint;
@@ -46,7 +47,7 @@ function normalizeHint(hint: Hint): Hint {
 export function buildFindCommand(ns: Namespace, filter: Document, options: FindOptions): Document {
   const cmd: Document = { find: ns.collection, filter };
   const sort = formatSort(options.sort);
-  if (sort) cmd.sort = sort;
+  if (sort) cmd.sort = orderedDocument(sort);
   if (options.projection) {
     const p: unknown = options.projection;
     cmd.projection = Array.isArray(p) ? (p.length ? Object.fromEntries(p.map((f) => [String(f), 1])) : { _id: 1 }) : p;
@@ -115,8 +116,8 @@ export class FindOperation extends CommandOperation<CursorCreation> {
     return FIND_ASPECTS;
   }
 
-  buildCommand(_target: CommandTarget, _session?: ClientSession): Document {
-    return buildFindCommand(this.ns, this.filter, this.findOptions);
+  buildCommand(target: CommandTarget, _session?: ClientSession): Document {
+    return applyRawData(buildFindCommand(this.ns, this.filter, this.findOptions), this.findOptions, target);
   }
 
   override sendOptions(): CommandSendOptions | undefined {

@@ -7,7 +7,9 @@ import type { Document } from 'bson';
 import { MongoInvalidArgumentError } from '../errors';
 import type { CollationOptions, IndexDirection, IndexSpecification } from '../mongo_types';
 import { parseCursorReply, type CursorCreation, type Namespace } from './cursor_response';
-import { Aspect, aspects, CommandOperation, type BaseOperationOptions, type OperationContext } from './operation';
+import { orderedDocument } from './sort';
+import { applyRawData, type RawDataOption } from './raw_data';
+import { Aspect, aspects, CommandOperation, type BaseOperationOptions, type CommandTarget, type OperationContext } from './operation';
 
 /** Per-index options of createIndex / createIndexes descriptions. */
 export interface IndexOptions {
@@ -40,16 +42,16 @@ export interface IndexDescription extends IndexOptions {
 }
 
 /** Options of the createIndexes command itself. */
-export interface CreateIndexesOptions extends BaseOperationOptions {
+export interface CreateIndexesOptions extends BaseOperationOptions, RawDataOption {
   commitQuorum?: number | string;
   maxTimeMS?: number;
 }
 
-export interface DropIndexesOptions extends BaseOperationOptions {
+export interface DropIndexesOptions extends BaseOperationOptions, RawDataOption {
   maxTimeMS?: number;
 }
 
-export interface ListIndexesOptions extends BaseOperationOptions {
+export interface ListIndexesOptions extends BaseOperationOptions, RawDataOption {
   batchSize?: number;
 }
 
@@ -115,7 +117,7 @@ export function indexDocument(description: IndexDescription): Document {
     doc[option === 'version' ? 'v' : option] = value;
   }
   doc.name = description.name ?? indexName(key);
-  doc.key = key;
+  doc.key = orderedDocument(key);
   return doc;
 }
 
@@ -137,12 +139,12 @@ export class CreateIndexesOperation extends CommandOperation<string[]> {
     return WRITE_ASPECTS;
   }
 
-  buildCommand(): Document {
+  buildCommand(target: CommandTarget): Document {
     const cmd: Document = { createIndexes: this.ns.collection, indexes: this.indexes };
     if (this.createOptions.commitQuorum != null) cmd.commitQuorum = this.createOptions.commitQuorum;
     if (typeof this.createOptions.maxTimeMS === 'number') cmd.maxTimeMS = this.createOptions.maxTimeMS;
     if (this.createOptions.comment !== undefined) cmd.comment = this.createOptions.comment;
-    return cmd;
+    return applyRawData(cmd, this.createOptions, target);
   }
 
   override handleReply(): string[] {
@@ -168,11 +170,11 @@ export class DropIndexesOperation extends CommandOperation<Document> {
     return WRITE_ASPECTS;
   }
 
-  buildCommand(): Document {
+  buildCommand(target: CommandTarget): Document {
     const cmd: Document = { dropIndexes: this.ns.collection, index: this.index };
     if (typeof this.dropOptions.maxTimeMS === 'number') cmd.maxTimeMS = this.dropOptions.maxTimeMS;
     if (this.dropOptions.comment !== undefined) cmd.comment = this.dropOptions.comment;
-    return cmd;
+    return applyRawData(cmd, this.dropOptions, target);
   }
 }
 
@@ -197,10 +199,10 @@ export class ListIndexesOperation extends CommandOperation<CursorCreation> {
     return false;
   }
 
-  buildCommand(): Document {
+  buildCommand(target: CommandTarget): Document {
     const cmd: Document = { listIndexes: this.ns.collection, cursor: this.listOptions.batchSize ? { batchSize: this.listOptions.batchSize } : {} };
     if (this.listOptions.comment !== undefined) cmd.comment = this.listOptions.comment;
-    return cmd;
+    return applyRawData(cmd, this.listOptions, target);
   }
 
   override handleReply(reply: Document, ctx: OperationContext): CursorCreation {

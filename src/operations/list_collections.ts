@@ -1,9 +1,10 @@
 /** `listCollections` (enumerate-collections.md): always the command form, returning a cursor. */
 import type { Document } from 'bson';
 import { parseCursorReply, type CursorCreation } from './cursor_response';
-import { Aspect, aspects, CommandOperation, type BaseOperationOptions, type OperationContext } from './operation';
+import { applyRawData, type RawDataOption } from './raw_data';
+import { Aspect, aspects, CommandOperation, type BaseOperationOptions, type CommandTarget, type OperationContext } from './operation';
 
-export interface ListCollectionsOptions extends BaseOperationOptions {
+export interface ListCollectionsOptions extends BaseOperationOptions, RawDataOption {
   nameOnly?: boolean;
   authorizedCollections?: boolean;
   batchSize?: number;
@@ -30,7 +31,7 @@ export class ListCollectionsOperation extends CommandOperation<CursorCreation> {
     return false;
   }
 
-  buildCommand(): Document {
+  buildCommand(target: CommandTarget): Document {
     const o = this.listOptions;
     const cmd: Document = {
       listCollections: 1,
@@ -40,7 +41,7 @@ export class ListCollectionsOperation extends CommandOperation<CursorCreation> {
       authorizedCollections: o.authorizedCollections ?? false
     };
     if (o.comment !== undefined) cmd.comment = o.comment;
-    return cmd;
+    return applyRawData(cmd, o, target);
   }
 
   override handleReply(reply: Document, ctx: OperationContext): CursorCreation {

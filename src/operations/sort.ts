@@ -44,3 +44,12 @@ export function formatSort(sort: Sort | undefined, defaultDirection?: SortDirect
   if (typeof sort === 'object') return new Map(Object.entries(sort as Document).map(([k, v]) => [k, direction(v)]));
   throw new MongoInvalidArgumentError(`Invalid sort: ${JSON.stringify(sort)}`);
 }
+
+/**
+ * An ordered Map as the command field: a plain document when no key looks like an array index
+ * (those would be reordered by JavaScript objects), else the Map itself (BSON keeps its order).
+ */
+export function orderedDocument<V>(map: ReadonlyMap<string, V>): Document | ReadonlyMap<string, V> {
+  for (const key of map.keys()) if (/^(0|[1-9]\d*)$/.test(key)) return map;
+  return Object.fromEntries(map);
+}
