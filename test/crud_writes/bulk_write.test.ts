@@ -2,7 +2,7 @@ import type { Document } from 'bson';
 import { BulkWriteResult } from '../../src/bulk_write_result';
 import { MongoBulkWriteError, MongoInvalidArgumentError } from '../../src/errors';
 import { errorReply, type RecordedCommand } from '../tools/mock_server';
-import { startWriteFixture, type WriteFixture } from './helpers';
+import { startWriteFixture, type TestDoc, type WriteFixture } from './helpers';
 
 /** Number of statements in a recorded write command. */
 const count = (r: RecordedCommand) => (r.body.documents ?? r.body.updates ?? r.body.deletes).length as number;
@@ -12,7 +12,7 @@ describe('collection.bulkWrite / insertMany', () => {
   afterEach(async () => {
     await f.close();
   });
-  const coll = () => f.client.db('app').collection('items');
+  const coll = () => f.client.db('app').collection<TestDoc>('items');
 
   test('ordered bulk runs consecutive same-kind writes together and merges the result', async () => {
     f = await startWriteFixture();
@@ -100,7 +100,7 @@ describe('collection.bulkWrite / insertMany', () => {
     );
     const error = (await coll()
       .insertMany([{ _id: 0 }, { _id: 1 }, { _id: 1 }, { _id: 3 }, { _id: 4 }])
-      .catch((e: unknown) => e)) as MongoBulkWriteError;
+      .catch((e: unknown) => e)) as MongoBulkWriteError<BulkWriteResult>;
     expect(error).toBeInstanceOf(MongoBulkWriteError);
     expect(error.code).toBe(11000);
     expect(error.writeErrors.map((e) => e.index)).toEqual([2]);
@@ -122,7 +122,7 @@ describe('collection.bulkWrite / insertMany', () => {
     });
     const error = (await coll()
       .insertMany([{ _id: 0 }, { _id: 1 }, { _id: 2 }, { _id: 3 }, { _id: 4 }], { ordered: false })
-      .catch((e: unknown) => e)) as MongoBulkWriteError;
+      .catch((e: unknown) => e)) as MongoBulkWriteError<BulkWriteResult>;
     expect(f.sent('insert')).toHaveLength(3);
     expect(error.writeErrors.map((e) => [e.index, e.code])).toEqual([
       [1, 11000],
@@ -137,7 +137,7 @@ describe('collection.bulkWrite / insertMany', () => {
     f.server.setHandler('insert', { ok: 1, n: 1, writeConcernError: { code: 64, errmsg: 'waiting for replication timed out', errInfo: { wtimeout: true } } });
     const error = (await coll()
       .insertMany([{ _id: 0 }, { _id: 1 }], { writeConcern: { w: 2, wtimeoutMS: 10 } })
-      .catch((e: unknown) => e)) as MongoBulkWriteError;
+      .catch((e: unknown) => e)) as MongoBulkWriteError<BulkWriteResult>;
     expect(error).toBeInstanceOf(MongoBulkWriteError);
     expect(error.code).toBe(64);
     expect(error.writeConcernError).toMatchObject({ code: 64, errInfo: { wtimeout: true } });
@@ -153,7 +153,7 @@ describe('collection.bulkWrite / insertMany', () => {
     f.server.setHandler('insert', () => (++batch === 2 ? errorReply(13, 'not authorized', { codeName: 'Unauthorized' }) : { ok: 1, n: 1 }));
     const error = (await coll()
       .insertMany([{ _id: 0 }, { _id: 1 }])
-      .catch((e: unknown) => e)) as MongoBulkWriteError;
+      .catch((e: unknown) => e)) as MongoBulkWriteError<BulkWriteResult>;
     expect(error).toBeInstanceOf(MongoBulkWriteError);
     expect(error.code).toBe(13);
     expect(error.codeName).toBe('Unauthorized');

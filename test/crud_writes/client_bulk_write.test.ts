@@ -2,7 +2,7 @@ import { Long, type Document } from 'bson';
 import { MongoClientBulkWriteError, MongoInvalidArgumentError, MongoServerError } from '../../src/errors';
 import type { AnyClientBulkWriteModel } from '../../src/mongo_types';
 import { errorReply, type RecordedCommand } from '../tools/mock_server';
-import { startWriteFixture, type WriteFixture } from './helpers';
+import { startWriteFixture, type TestDoc, type WriteFixture } from './helpers';
 
 /** A bulkWrite reply whose cursor holds `results` (ok: 1 per op unless given). */
 function bulkReply(results: Document[], counts: Document = {}, cursorId = 0): Document {
@@ -34,7 +34,7 @@ describe('client.bulkWrite', () => {
   test('builds ops and nsInfo document sequences on admin, one nsInfo entry per namespace', async () => {
     f = await startWriteFixture();
     f.server.setHandler('bulkWrite', okAll((r) => ({ nInserted: 1, nMatched: 2, nModified: 2, nDeleted: 1, nUpserted: 0, ops: r.body.ops.length })));
-    const models: AnyClientBulkWriteModel[] = [
+    const models: AnyClientBulkWriteModel<TestDoc>[] = [
       { name: 'insertOne', namespace: 'db.a', document: { x: 1 } },
       { name: 'updateOne', namespace: 'db.b', filter: { x: 1 }, update: { $inc: { x: 1 } }, upsert: true, arrayFilters: [{ i: 1 }], collation: { locale: 'en' }, hint: 'x_1', sort: { x: -1 } },
       { name: 'updateMany', namespace: 'db.a', filter: {}, update: [{ $set: { y: 1 } }] },
@@ -75,7 +75,7 @@ describe('client.bulkWrite', () => {
         { nInserted: 1, nUpserted: 1, nDeleted: 1, ops: r.body.ops.length }
       )
     );
-    const result = await f.client.bulkWrite(
+    const result = await f.client.bulkWrite<TestDoc>(
       [
         { name: 'insertOne', namespace: 'db.a', document: { _id: 5 } },
         { name: 'updateOne', namespace: 'db.a', filter: { _id: 6 }, update: { $set: { a: 1 } }, upsert: true },
@@ -94,7 +94,7 @@ describe('client.bulkWrite', () => {
   test('splits by maxWriteBatchSize, remapping result indexes across batches', async () => {
     f = await startWriteFixture({ helloExtra: { maxWriteBatchSize: 2 } });
     f.server.setHandler('bulkWrite', okAll((r) => ({ nInserted: r.body.ops.length })));
-    const models = Array.from({ length: 5 }, (_, i): AnyClientBulkWriteModel => ({ name: 'insertOne', namespace: 'db.a', document: { _id: i } }));
+    const models = Array.from({ length: 5 }, (_, i): AnyClientBulkWriteModel<TestDoc> => ({ name: 'insertOne', namespace: 'db.a', document: { _id: i } }));
     const result = await f.client.bulkWrite(models, { verboseResults: true });
     expect(f.sent('bulkWrite').map((c) => c.body.ops.length)).toEqual([2, 2, 1]);
     expect(result.insertedCount).toBe(5);
@@ -105,7 +105,7 @@ describe('client.bulkWrite', () => {
   test('splits by maxMessageSizeBytes, counting nsInfo, and only lists the batch namespaces', async () => {
     f = await startWriteFixture({ helloExtra: { maxMessageSizeBytes: 4000, maxBsonObjectSize: 3000 } });
     f.server.setHandler('bulkWrite', okAll());
-    const models: AnyClientBulkWriteModel[] = [
+    const models: AnyClientBulkWriteModel<TestDoc>[] = [
       { name: 'insertOne', namespace: 'db.a', document: { s: 'x'.repeat(1200) } },
       { name: 'insertOne', namespace: 'db.a', document: { s: 'x'.repeat(1200) } },
       { name: 'insertOne', namespace: 'db.b', document: { s: 'x'.repeat(1200) } }
@@ -119,7 +119,7 @@ describe('client.bulkWrite', () => {
 
   test('an op that can never fit is a client error before sending', async () => {
     f = await startWriteFixture({ helloExtra: { maxMessageSizeBytes: 2000, maxBsonObjectSize: 1000 } });
-    await expect(f.client.bulkWrite([{ name: 'insertOne', namespace: 'db.a', document: { s: 'x'.repeat(1500) } }])).rejects.toBeInstanceOf(
+    await expect(f.client.bulkWrite<TestDoc>([{ name: 'insertOne', namespace: 'db.a', document: { s: 'x'.repeat(1500) } }])).rejects.toBeInstanceOf(
       MongoInvalidArgumentError
     );
     expect(f.sent('bulkWrite')).toHaveLength(0);
@@ -129,7 +129,7 @@ describe('client.bulkWrite', () => {
     f = await startWriteFixture();
     f.server.setHandler('bulkWrite', bulkReply([{ ok: 1, idx: 0, n: 1 }], { nInserted: 2 }, 99));
     f.server.setHandler('getMore', { ok: 1, cursor: { id: Long.ZERO, ns: 'admin.$cmd.bulkWrite', nextBatch: [{ ok: 1, idx: 1, n: 1 }] } });
-    const result = await f.client.bulkWrite(
+    const result = await f.client.bulkWrite<TestDoc>(
       [
         { name: 'insertOne', namespace: 'db.a', document: { _id: 1 } },
         { name: 'insertOne', namespace: 'db.a', document: { _id: 2 } }
@@ -150,7 +150,7 @@ describe('client.bulkWrite', () => {
     f.server.setHandler('bulkWrite', bulkReply([{ ok: 1, idx: 0, n: 1 }], { nInserted: 1 }, 77));
     f.server.setHandler('getMore', errorReply(8, 'getMore failed'));
     const error = (await f.client
-      .bulkWrite([
+      .bulkWrite<TestDoc>([
         { name: 'insertOne', namespace: 'db.a', document: { _id: 1 } },
         { name: 'insertOne', namespace: 'db.a', document: { _id: 2 } }
       ])
@@ -164,7 +164,7 @@ describe('client.bulkWrite', () => {
   test('a top-level error before any result is thrown as is', async () => {
     f = await startWriteFixture();
     f.server.setHandler('bulkWrite', errorReply(8, 'boom'));
-    const error = await f.client.bulkWrite([{ name: 'insertOne', namespace: 'db.a', document: { _id: 1 } }]).catch((e: unknown) => e);
+    const error = await f.client.bulkWrite<TestDoc>([{ name: 'insertOne', namespace: 'db.a', document: { _id: 1 } }]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MongoServerError);
     expect(error).not.toBeInstanceOf(MongoClientBulkWriteError);
     expect((error as MongoServerError).code).toBe(8);
@@ -179,7 +179,7 @@ describe('client.bulkWrite', () => {
         { nInserted: 1 }
       )
     );
-    const models = Array.from({ length: 4 }, (_, i): AnyClientBulkWriteModel => ({ name: 'insertOne', namespace: 'db.a', document: { _id: i } }));
+    const models = Array.from({ length: 4 }, (_, i): AnyClientBulkWriteModel<TestDoc> => ({ name: 'insertOne', namespace: 'db.a', document: { _id: i } }));
     const ordered = (await f.client.bulkWrite(models).catch((e: unknown) => e)) as MongoClientBulkWriteError;
     expect(ordered).toBeInstanceOf(MongoClientBulkWriteError);
     expect([...ordered.writeErrors.keys()]).toEqual([1]);
@@ -198,7 +198,7 @@ describe('client.bulkWrite', () => {
     f = await startWriteFixture({ helloExtra: { maxWriteBatchSize: 1 } });
     f.server.setHandler('bulkWrite', { ...bulkReply([{ ok: 1, idx: 0, n: 1 }], { nInserted: 1 }), writeConcernError: { code: 64, errmsg: 'wc timeout' } });
     const error = (await f.client
-      .bulkWrite([
+      .bulkWrite<TestDoc>([
         { name: 'insertOne', namespace: 'db.a', document: { _id: 1 } },
         { name: 'insertOne', namespace: 'db.a', document: { _id: 2 } }
       ])
@@ -214,7 +214,7 @@ describe('client.bulkWrite', () => {
 
   test('w: 0 requires ordered: false and no verboseResults; batches go with moreToCome', async () => {
     f = await startWriteFixture({ helloExtra: { maxWriteBatchSize: 1 } });
-    const models: AnyClientBulkWriteModel[] = [
+    const models: AnyClientBulkWriteModel<TestDoc>[] = [
       { name: 'insertOne', namespace: 'db.a', document: { _id: 1 } },
       { name: 'insertOne', namespace: 'db.a', document: { _id: 2 } }
     ];
@@ -231,10 +231,10 @@ describe('client.bulkWrite', () => {
 
   test('validation: empty models, bad namespace, update without operators, replacement with operators', async () => {
     f = await startWriteFixture();
-    await expect(f.client.bulkWrite([])).rejects.toBeInstanceOf(MongoInvalidArgumentError);
-    await expect(f.client.bulkWrite([{ name: 'insertOne', namespace: 'nodot', document: {} }])).rejects.toBeInstanceOf(MongoInvalidArgumentError);
-    await expect(f.client.bulkWrite([{ name: 'updateOne', namespace: 'db.a', filter: {}, update: { a: 1 } }])).rejects.toBeInstanceOf(MongoInvalidArgumentError);
-    await expect(f.client.bulkWrite([{ name: 'replaceOne', namespace: 'db.a', filter: {}, replacement: { $set: { a: 1 } } }])).rejects.toBeInstanceOf(
+    await expect(f.client.bulkWrite<TestDoc>([])).rejects.toBeInstanceOf(MongoInvalidArgumentError);
+    await expect(f.client.bulkWrite<TestDoc>([{ name: 'insertOne', namespace: 'nodot', document: {} }])).rejects.toBeInstanceOf(MongoInvalidArgumentError);
+    await expect(f.client.bulkWrite<TestDoc>([{ name: 'updateOne', namespace: 'db.a', filter: {}, update: { a: 1 } as never }])).rejects.toBeInstanceOf(MongoInvalidArgumentError);
+    await expect(f.client.bulkWrite<TestDoc>([{ name: 'replaceOne', namespace: 'db.a', filter: {}, replacement: { $set: { a: 1 } } }])).rejects.toBeInstanceOf(
       MongoInvalidArgumentError
     );
     expect(f.sent('bulkWrite')).toHaveLength(0);

@@ -1,5 +1,9 @@
+/** A loosely typed schema for tests: any `_id` type, any fields. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests write arbitrary fields, as with the official `Document`
+export type TestDoc = { _id?: number | string | ObjectId; [key: string]: any };
+
 /** Shared setup for the write tests: a mock server (replica-set primary, sessions) and a client. */
-import type { Document } from 'bson';
+import { Long, type Document, type ObjectId } from 'bson';
 import { MongoClient } from '../../src/mongo_client';
 import { MockServer, type MockServerOptions, type RecordedCommand } from '../tools/mock_server';
 
@@ -33,4 +37,24 @@ export async function startWriteFixture(options: MockServerOptions & { uri?: str
       await server.close();
     }
   };
+}
+
+/** A `bulkWrite` (client bulk write) reply whose results cursor holds `results`. */
+export function bulkWriteReply(results: Document[], counts: Document = {}, cursorId = 0): Document {
+  return {
+    ok: 1,
+    cursor: { id: Long.fromNumber(cursorId), firstBatch: results, ns: 'admin.$cmd.bulkWrite' },
+    nErrors: results.filter((r) => r.ok === 0).length,
+    nInserted: 0,
+    nUpserted: 0,
+    nMatched: 0,
+    nModified: 0,
+    nDeleted: 0,
+    ...counts
+  };
+}
+
+/** Acknowledges every op of a `bulkWrite` command with `{ ok: 1, idx, n: 1 }`. */
+export function acknowledgeAllOps(request: RecordedCommand): Document {
+  return bulkWriteReply(((request.body.ops as Document[] | undefined) ?? []).map((_, idx) => ({ ok: 1, idx, n: 1 })));
 }

@@ -1,7 +1,7 @@
 import { ObjectId, type Document } from 'bson';
 import { MongoInvalidArgumentError, MongoServerError, MongoWriteConcernError } from '../../src/errors';
 import { errorReply } from '../tools/mock_server';
-import { startWriteFixture, type WriteFixture } from './helpers';
+import { startWriteFixture, type TestDoc, type WriteFixture } from './helpers';
 
 describe('single-document and single-statement writes', () => {
   let f: WriteFixture;
@@ -11,7 +11,7 @@ describe('single-document and single-statement writes', () => {
   afterEach(async () => {
     await f.close();
   });
-  const coll = () => f.client.db('app').collection('items');
+  const coll = () => f.client.db('app').collection<TestDoc>('items');
 
   test('insertOne generates an ObjectId _id as the first field and sends a documents sequence', async () => {
     const doc: Document = { a: 1 };
@@ -126,12 +126,12 @@ describe('single-document and single-statement writes', () => {
   });
 
   test('client-side validation errors are raised before anything is sent', async () => {
-    await expect(coll().updateOne({ a: 1 }, { b: 1 })).rejects.toBeInstanceOf(MongoInvalidArgumentError);
+    await expect(coll().updateOne({ a: 1 }, { b: 1 } as never)).rejects.toBeInstanceOf(MongoInvalidArgumentError);
     await expect(coll().updateOne({ a: 1 }, {})).rejects.toBeInstanceOf(MongoInvalidArgumentError);
     await expect(coll().updateMany({ a: 1 }, { b: 1 } as Document)).rejects.toBeInstanceOf(MongoInvalidArgumentError);
     await expect(coll().replaceOne({ a: 1 }, { $set: { b: 1 } })).rejects.toBeInstanceOf(MongoInvalidArgumentError);
     await expect(coll().deleteOne(5 as unknown as Document)).rejects.toBeInstanceOf(MongoInvalidArgumentError);
-    await expect(coll().findOneAndUpdate({}, { b: 1 })).rejects.toBeInstanceOf(MongoInvalidArgumentError);
+    await expect(coll().findOneAndUpdate({}, { b: 1 } as never)).rejects.toBeInstanceOf(MongoInvalidArgumentError);
     await expect(coll().findOneAndReplace({}, { $set: { b: 1 } })).rejects.toBeInstanceOf(MongoInvalidArgumentError);
     await expect(coll().findOneAndDelete({}, { returnDocument: 'later' } as never)).rejects.toBeInstanceOf(MongoInvalidArgumentError);
     await expect(coll().insertOne(null as never)).rejects.toBeInstanceOf(MongoInvalidArgumentError);
