@@ -421,6 +421,7 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
 
   /** Sends killCursors if the server cursor is alive and releases the implicit session. */
   async close(): Promise<void> {
+    this.clearBuffer();
     if (!this.initialized) {
       this.isClosed = true;
       return;
