@@ -610,9 +610,11 @@ async function runCommand(
   if (clusterTime && description.type !== ServerType.Standalone) cmd.$clusterTime = clusterTime;
 
   // Read preference for mongos, load balancers and direct connections.
+  // (Writes use primary: on a direct connection to a replica-set member that is sent as primaryPreferred.)
   const omitReadPreference = operation.trySecondaryWrite && connection.maxWireVersion < MIN_SECONDARY_WRITE_WIRE_VERSION;
-  if (!operation.hasAspect(Aspect.WRITE_OPERATION) && !omitReadPreference) {
-    const rp = readPreferenceForCommand(state.readPreference, client.topology.description.type, description.type);
+  if (!omitReadPreference) {
+    const readPreference = operation.hasAspect(Aspect.WRITE_OPERATION) ? undefined : state.readPreference;
+    const rp = readPreferenceForCommand(readPreference, client.topology.description.type, description.type);
     if (rp) cmd.$readPreference = rp;
   }
 
