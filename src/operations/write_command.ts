@@ -69,7 +69,8 @@ export abstract class WriteCommandOperation<TResult = Document> extends CommandO
   buildCommand(target: CommandTarget): Document {
     for (const statement of this.statements) assertStatementSize(bsonSize(statement), target.maxBsonObjectSize);
     const command: Document = { [this.commandName]: this.ns.collection, ordered: this.writeOptions.ordered ?? true };
-    if (typeof this.writeOptions.bypassDocumentValidation === 'boolean') {
+    // `delete` has no document validation to bypass (the official driver does not send it either).
+    if (typeof this.writeOptions.bypassDocumentValidation === 'boolean' && this.commandName !== 'delete') {
       command.bypassDocumentValidation = this.writeOptions.bypassDocumentValidation;
     }
     if (this.writeOptions.let && this.commandName !== 'insert') command.let = this.writeOptions.let;
