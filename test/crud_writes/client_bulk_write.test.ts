@@ -229,6 +229,19 @@ describe('client.bulkWrite', () => {
     expect(f.sent('bulkWrite').every((c) => c.moreToCome && c.body.writeConcern?.w === 0 && c.body.lsid === undefined)).toBe(true);
   });
 
+  test('prose 10: an unacknowledged too-large insert or replace is a client error', async () => {
+    f = await startWriteFixture({ helloExtra: { maxBsonObjectSize: 1000, maxMessageSizeBytes: 100_000 } });
+    const big = 'x'.repeat(1500);
+    const options = { writeConcern: { w: 0 }, ordered: false };
+    await expect(f.client.bulkWrite<TestDoc>([{ name: 'insertOne', namespace: 'db.a', document: { big } }], options)).rejects.toBeInstanceOf(
+      MongoInvalidArgumentError
+    );
+    await expect(
+      f.client.bulkWrite<TestDoc>([{ name: 'replaceOne', namespace: 'db.a', filter: {}, replacement: { big } }], options)
+    ).rejects.toBeInstanceOf(MongoInvalidArgumentError);
+    expect(f.sent('bulkWrite')).toHaveLength(0);
+  });
+
   test('validation: empty models, bad namespace, update without operators, replacement with operators', async () => {
     f = await startWriteFixture();
     await expect(f.client.bulkWrite<TestDoc>([])).rejects.toBeInstanceOf(MongoInvalidArgumentError);
