@@ -83,7 +83,7 @@ describe('limit and batchSize', () => {
   });
 
   it('findOne sends limit 1 and singleBatch true, without batchSize or noCursorTimeout', async () => {
-    const doc = await coll().findOne({ _id: { $gt: 4 } }, { batchSize: 5, noCursorTimeout: true, sort: { _id: 1 } } as never);
+    const doc = await coll().findOne({ _id: { $gt: 4 } } as Document, { batchSize: 5, noCursorTimeout: true, sort: { _id: 1 } } as never);
     expect(doc).toEqual({ _id: 5, x: 55 });
     expect(sent()[0].body).toMatchObject({ find: 'coll', filter: { _id: { $gt: 4 } }, limit: 1, singleBatch: true, sort: { _id: 1 } });
     expect(sent()[0].body.batchSize).toBeUndefined();
@@ -224,7 +224,7 @@ describe('cursor API', () => {
 
   it('map composes; rewind re-runs the query; clone is a fresh cursor with the same options', async () => {
     const cursor = coll()
-      .find({ _id: { $lte: 3 } })
+      .find({ _id: { $lte: 3 } } as Document)
       .map((d) => d.x as number)
       .map((x) => x * 2);
     expect(await cursor.toArray()).toEqual([22, 44, 66]);
