@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { Document } from 'bson';
 import { authenticate, prepareAuthHandshake } from './auth/authenticate';
 import type { AuthContext } from './auth/auth_provider';
-import { parseOptions } from './connection_string';
+import { buildMongoOptions, parseConnectionString, parseOptions } from './connection_string';
 import { MongoInvalidArgumentError, MongoNotConnectedError, MongoTopologyClosedError } from './errors';
 import type { MongoClientOptions, MongoOptions } from './mongo_client_options';
 import { executeOperation, type ExecutorClient, type ExecutorTopology, type SelectServerOptions } from './operations/execute_operation';
@@ -132,6 +132,10 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
     this.rawUrl = url;
     this.url = url.replace(/(\/\/[^:@/]*:)[^@/]*@/, '$1****@');
     this.clientOptions = options;
+    // Validate the URI, options and credentials now (spec: errors at construction). A
+    // mongodb+srv URI is only syntax-checked here; its options are resolved by connect().
+    const connectionString = parseConnectionString(url);
+    if (!connectionString.isSrv) this.resolved = buildMongoOptions(connectionString, options);
     this.serverSessionPool = new ServerSessionPool(() => this.clientTopology?.description.logicalSessionTimeoutMinutes ?? null);
     this.commandMonitor = new CommandMonitor(this);
   }
@@ -153,7 +157,7 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
   }
 
   private async doConnect(): Promise<this> {
-    const options = await parseOptions(this.rawUrl, this.clientOptions, { srvResolver: this.clientOptions.srvResolver });
+    const options = this.resolved ?? (await parseOptions(this.rawUrl, this.clientOptions, { srvResolver: this.clientOptions.srvResolver }));
     for (const warning of options.warnings) process.emitWarning(warning, { code: 'MONGOWIRE_OPTION' });
     this.resolved = options;
     const metadata = makeClientMetadata({ appName: options.appName, driverInfo: options.driverInfo ? [options.driverInfo] : undefined });

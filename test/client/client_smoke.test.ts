@@ -56,3 +56,25 @@ describe('command monitoring', () => {
     }
   });
 });
+
+describe('validation at construction', () => {
+  test('an invalid URI or credential throws MongoParseError from the constructor, without the password', () => {
+    expect(() => new MongoClient('mongodb://u:s3cr3t-pw@host:99999/')).toThrow(/port/i);
+    let caught: unknown;
+    try {
+      new MongoClient('mongodb://u:s3cr3t-pw@host/?authMechanism=MONGODB-X509&authSource=admin');
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as Error).name).toBe('MongoParseError');
+    expect((caught as Error).message).not.toContain('s3cr3t-pw');
+    expect(() => new MongoClient('mongodb://host/?replicaSet=rs&loadBalanced=true')).toThrow(/loadBalanced/);
+  });
+
+  test('options are resolved at construction for mongodb:// URIs', () => {
+    const client = new MongoClient('mongodb://a:1,b:2/app?maxPoolSize=7&appName=x');
+    expect(client.options.maxPoolSize).toBe(7);
+    expect(client.options.hosts.map((h) => h.port)).toEqual([1, 2]);
+    expect(client.db().databaseName).toBe('app');
+  });
+});
