@@ -169,7 +169,7 @@ describe('upload', () => {
     }
     await expect(bucket.uploadFromStream('broken', failing())).rejects.toBe(boom);
     expect(files()).toHaveLength(1);
-    expect(chunks().filter((c) => !(c.files_id as ObjectId).equals(id))).toHaveLength(0);
+    expect(chunks().filter((c) => !(c.files_id as ObjectId).equals(id as ObjectId))).toHaveLength(0);
 
     await bucket.uploadFromStreamWithId(7, 'seven', Readable.from(['x']));
     expect(files().map((f) => f._id)).toEqual([id, 7]);
@@ -264,7 +264,14 @@ describe('download', () => {
       id = await upload('abc', 'abcdefghijkl'); // chunks 0, 1, 2 (4 bytes each)
     });
     const chunk = (n: number) => chunks().find((c) => c.n === n) as Document;
-    const failure = () => download(bucket.openDownloadStream(id)).catch((e: unknown) => e as Error);
+    const failure = async (): Promise<Error> => {
+      try {
+        await download(bucket.openDownloadStream(id));
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('download succeeded');
+    };
 
     test('an intermediate chunk is missing', async () => {
       chunks().splice(chunks().indexOf(chunk(1)), 1);
@@ -312,9 +319,9 @@ describe('download', () => {
     expect(commands('find').filter((c) => c.find === 'fs.files').slice(-1)[0]).toMatchObject({ sort: { uploadDate: -1 }, skip: 2 });
     expect(await download(bucket.openDownloadStreamByName('doc', { revision: 1, start: 1 }))).toBe('1');
 
-    const noRevision = await byRevision(5).catch((e: Error) => e);
+    const noRevision = (await byRevision(5).catch((e: unknown) => e)) as Error;
     expect(noRevision.message).toBe('RevisionNotFound: revision 5 of the file named "doc" was not found');
-    const noFile = await download(bucket.openDownloadStreamByName('nope')).catch((e: Error) => e);
+    const noFile = (await download(bucket.openDownloadStreamByName('nope')).catch((e: unknown) => e)) as Error;
     expect(noFile.message).toBe('FileNotFound: no file named "nope" was found');
     expect(await bucket.findFileByName('doc', { revision: 0 })).toMatchObject({ filename: 'doc', length: 2 });
     expect(await bucket.findFileByName('nope')).toBeNull();
@@ -363,7 +370,7 @@ describe('find, delete, rename, drop', () => {
   test('delete of a missing file removes orphaned chunks, then raises FileNotFound', async () => {
     const id = await upload('a', 'abcdefgh');
     files().splice(0, 1);
-    const error = await bucket.delete(id).catch((e: unknown) => e as MongoGridFSStreamError);
+    const error = (await bucket.delete(id).catch((e: unknown) => e)) as MongoGridFSStreamError;
     expect(error).toBeInstanceOf(MongoGridFSStreamError);
     expect(error.code).toBe('ENOENT');
     expect(chunks()).toHaveLength(0);
