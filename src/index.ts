@@ -6,6 +6,9 @@ export type { DatabaseOptions, RunCommandCallOptions } from './database';
 export { Collection } from './collection';
 export type { CollectionOptions } from './collection';
 export * from './errors';
+export { BulkWriteResult, WriteError, WriteConcernError } from './bulk_write_result';
+export type { ClientBulkWriteResult, ClientInsertOneResult, ClientUpdateResult, ClientDeleteResult } from './bulk_write_result';
+export { ReturnDocument } from './operations/find_and_modify';
 export * from './mongo_types';
 
 export { ReadPreference, ReadPreferenceMode } from './read_preference';
