@@ -271,7 +271,12 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
         { operationName: 'connect' }
       );
     } catch (error) {
-      await this.close();
+      // Not close(): it waits for `this.connecting`, i.e. for this very call (deadlock).
+      // Tear the topology down; the client may connect again, as the official driver allows.
+      this.clientTopology = undefined;
+      this.srvPoller?.stop();
+      this.srvPoller = undefined;
+      topology.close();
       throw error;
     }
     return this;
