@@ -138,6 +138,9 @@ export class Monitor implements MonitorHandle {
   /** The `topologyVersion` of the last reply, sent back in awaitable hellos; null: poll. */
   private topologyVersion: Document | null = null;
   private pause: Pause | null = null;
+  /** requestCheck() arrived after reset() while the cancelled check unwound: cut the next pause short. */
+  private checkRequested = false;
+  private resetPending = false;
   /** Bumped by `reset()` and `close()`: a check begun in an older epoch was cancelled. */
   private epoch = 0;
 
@@ -163,11 +166,15 @@ export class Monitor implements MonitorHandle {
 
   requestCheck(): void {
     if (this.state === 'paused') this.pause?.wake();
+    // A request made while a reset check unwinds must not be lost (spec: `event.set()`): the
+    // server is Unknown and a server selection is waiting for this monitor's next check.
+    else if (this.resetPending) this.checkRequested = true;
   }
 
   reset(): void {
     if (this.state === 'closed') return;
     this.epoch++;
+    this.resetPending = true;
     this.dropConnections(new MongoNetworkError(`monitoring connection to ${this.address} was reset after a network error`));
   }
 
@@ -195,6 +202,9 @@ export class Monitor implements MonitorHandle {
       this.state = 'paused';
       const pause = new Pause(this.settings.heartbeatFrequencyMS, this.settings.minHeartbeatFrequencyMS);
       this.pause = pause;
+      if (this.checkRequested) pause.wake();
+      this.checkRequested = false;
+      this.resetPending = false;
       await pause.done;
       if (this.pause === pause) this.pause = null;
     }
