@@ -161,6 +161,9 @@ export class Topology extends EventEmitter<SdamEventMap> {
 
   constructor(options: TopologyOptions) {
     super();
+    // Every operation waiting in server selection listens for description changes (and removes
+    // its listener when done): any number of concurrent waiters is normal, not a leak.
+    this.setMaxListeners(0);
     const seeds = [...new Set(options.seeds.map(normalizeAddress))];
     validateOptions(options, seeds);
     this.seedCount = seeds.length;
