@@ -3,7 +3,8 @@
  * first stage is `$changeStream`. Created with `collection.watch()`, `db.watch()` or
  * `client.watch()` (prefer these helpers to a raw `$changeStream` aggregate: only they resume).
  *
- * - Lazy: the aggregate runs on the first `next()` / `tryNext()` / `hasNext()` / `for await`.
+ * - Lazy: the aggregate runs on the first `next()` / `tryNext()` / `hasNext()` / `for await`,
+ *   or at `init()`.
  * - Resume token: `resumeToken` is the token an automatic resume would use; it follows every
  *   returned change and the batches' `postBatchResumeToken`. To persist it reliably, iterate with
  *   `tryNext()` and save `resumeToken` after every call, even when it returns null.
@@ -206,6 +207,17 @@ export class ChangeStream<TSchema extends Document = Document, TChange extends D
 
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  /**
+   * Runs the initial aggregate now rather than on the first iteration (so that the stream's
+   * starting point is fixed, and `resumeToken` holds the server's first postBatchResumeToken).
+   */
+  init(): Promise<this> {
+    return this.serialize(async () => {
+      if (!this.started && !this.isClosed) await this.fetchBatch();
+      return this;
+    });
   }
 
   /** The next change, waiting (getMore after getMore) until one arrives. */
