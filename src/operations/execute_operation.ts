@@ -116,8 +116,10 @@ const WIRE_VERSION_44 = 9;
 /** Snapshot reads need MongoDB 5.0 (wire 13). */
 const MIN_SNAPSHOT_READS_WIRE_VERSION = 13;
 
-/** Commands that take a readConcern (for snapshot reads). */
+/** Read commands that take a readConcern. */
 const READ_CONCERN_COMMANDS = new Set(['aggregate', 'count', 'distinct', 'find', 'geoNear']);
+/** Commands that never take a readConcern (cursor continuation and cleanup). */
+const NO_READ_CONCERN_COMMANDS = new Set(['getMore', 'killCursors', 'endSessions']);
 /** Commands that get `afterClusterTime` in causally consistent sessions (as the official driver). */
 const AFTER_CLUSTER_TIME_COMMANDS = new Set([
   ...READ_CONCERN_COMMANDS,
@@ -583,7 +585,9 @@ async function runCommand(
       readConcern = operation.readConcern.toJSON();
     }
     if (session?.snapshotEnabled) {
-      if (READ_CONCERN_COMMANDS.has(name)) {
+      // Every command of a snapshot session (writes too: the server rejects them, as the spec's
+      // snapshot-sessions-unsupported-ops tests expect), except cursor continuation.
+      if (!NO_READ_CONCERN_COMMANDS.has(name)) {
         readConcern = { ...readConcern, level: 'snapshot' };
         if (session.snapshotTime) readConcern.atClusterTime = session.snapshotTime;
       }

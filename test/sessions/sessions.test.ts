@@ -267,3 +267,14 @@ describe('snapshot reads', () => {
     expect(d.commands()).toHaveLength(0);
   });
 });
+
+describe('snapshot sessions and unsupported operations', () => {
+  test('writes carry readConcern snapshot too (the server rejects them); getMore does not', async () => {
+    const d = FakeDeployment.primary();
+    const s = d.startSession({ snapshot: true });
+    await d.run(new TestWrite({ insert: 'c', documents: [{}] }, { session: s }));
+    await d.run(new TestRead({ getMore: 1, collection: 'c' }, { session: s, retryable: false }));
+    expect(d.commands('insert')[0].command.readConcern).toEqual({ level: 'snapshot' });
+    expect(d.commands('getMore')[0].command.readConcern).toBeUndefined();
+  });
+});
