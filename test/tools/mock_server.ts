@@ -389,6 +389,14 @@ export class MockServer {
     await this.connections.get(id)?.closedPromise;
   }
 
+  /** The TLS client certificate presented on a connection, or undefined (no TLS, no certificate). */
+  peerCertificate(connectionId: number): tls.PeerCertificate | undefined {
+    const socket = this.connections.get(connectionId)?.socket;
+    if (!(socket instanceof tls.TLSSocket)) return undefined;
+    const cert = socket.getPeerCertificate();
+    return cert && Object.keys(cert).length > 0 ? cert : undefined;
+  }
+
   /** Writes raw bytes on a connection (default: the latest). */
   injectRaw(bytes: Buffer, connectionId?: number): void {
     const id = connectionId ?? Math.max(0, ...this.connections.keys());
