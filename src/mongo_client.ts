@@ -53,19 +53,6 @@ export interface MongoClientConstructorOptions extends MongoClientOptions {
   srvResolver?: SrvResolver;
 }
 
-const POOL_EVENTS: ReadonlyArray<keyof ConnectionPoolEvents> = [
-  'connectionPoolCreated',
-  'connectionPoolReady',
-  'connectionPoolCleared',
-  'connectionPoolClosed',
-  'connectionCreated',
-  'connectionReady',
-  'connectionClosed',
-  'connectionCheckOutStarted',
-  'connectionCheckOutFailed',
-  'connectionCheckedOut',
-  'connectionCheckedIn'
-];
 const SDAM_EVENTS: ReadonlyArray<keyof SdamEventMap> = [
   'topologyOpening',
   'topologyClosed',
@@ -225,7 +212,7 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
               topology.handleApplicationError(address, error, { generation: ctx.generation, handshakeCompleted: false })
           }
         );
-        forwardEvents(pool, POOL_EVENTS, this);
+        pool.forwardEventsTo(this);
         pools.set(address, pool);
         return {
           get generation() {

@@ -258,6 +258,8 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
   private createdEventEmitted = false;
   private clearCause: Error | undefined;
   private operations = 0;
+  /** Where every event is also published (the client), see `forwardEventsTo`. */
+  private forwardTarget: NodeJS.EventEmitter | undefined;
 
   constructor(address: string, factory: ConnectionFactory<C>, options: ConnectionPoolOptions = {}) {
     super();
@@ -267,6 +269,24 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
     this.onEstablishmentError = options.onEstablishmentError;
     // Emitted once the creator had a chance to subscribe (or before anything else the pool emits).
     queueMicrotask(() => this.emitCreatedEvent());
+  }
+
+  /**
+   * Also publishes every CMAP event on `target` (the client re-emits pool events). An event is
+   * only built when the pool or the target has a listener for it, so a client nobody listens to
+   * pays nothing for monitoring on the check-out/check-in hot path.
+   */
+  forwardEventsTo(target: NodeJS.EventEmitter): void {
+    this.forwardTarget = target;
+  }
+
+  private wants(name: keyof ConnectionPoolEvents): boolean {
+    return this.listenerCount(name) > 0 || (this.forwardTarget !== undefined && this.forwardTarget.listenerCount(name) > 0);
+  }
+
+  private publish<K extends keyof ConnectionPoolEvents>(name: K, ...args: ConnectionPoolEvents[K]): void {
+    if (this.listenerCount(name) > 0) (this.emit as (name: string, ...args: unknown[]) => boolean)(name, ...args);
+    if (this.forwardTarget !== undefined && this.forwardTarget.listenerCount(name) > 0) this.forwardTarget.emit(name, ...args);
   }
 
   // ---------------------------------------------------------------- state and counters
@@ -344,8 +364,8 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
     this.emitCreatedEvent();
     if (this.poolState !== 'paused') return;
     this.poolState = 'ready';
-    if (this.listenerCount('connectionPoolReady') > 0) {
-      this.emit('connectionPoolReady', new PoolReadyEvent(this.address));
+    if (this.wants('connectionPoolReady')) {
+      this.publish('connectionPoolReady', new PoolReadyEvent(this.address));
     }
     this.runBackground();
   }
@@ -359,8 +379,8 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
   checkOut(options?: CheckOutOptions): Promise<C> {
     this.emitCreatedEvent();
     const startTime = now();
-    if (this.listenerCount('connectionCheckOutStarted') > 0) {
-      this.emit('connectionCheckOutStarted', new ConnectionCheckOutStartedEvent(this.address));
+    if (this.wants('connectionCheckOutStarted')) {
+      this.publish('connectionCheckOutStarted', new ConnectionCheckOutStartedEvent(this.address));
     }
 
     // Fast path: nobody waits ahead of us and an idle connection is at hand.
@@ -407,8 +427,8 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
     if (!this.checkedOut.delete(connection)) {
       throw new MongoRuntimeError(`Connection ${connection.id} is not checked out of the pool for ${this.address}`);
     }
-    if (this.listenerCount('connectionCheckedIn') > 0) {
-      this.emit('connectionCheckedIn', new ConnectionCheckedInEvent(this.address, connection.id));
+    if (this.wants('connectionCheckedIn')) {
+      this.publish('connectionCheckedIn', new ConnectionCheckedInEvent(this.address, connection.id));
     }
     if (this.poolState === 'closed') {
       this.closeConnection(connection, 'poolClosed');
@@ -455,8 +475,8 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
       }
       const entry = this.serviceGenerations.get(serviceId.toHexString());
       const oldGeneration = entry ? entry.generation++ : 0;
-      if (this.listenerCount('connectionPoolCleared') > 0) {
-        this.emit('connectionPoolCleared', new PoolClearedEvent(this.address, { serviceId, interruptInUseConnections }));
+      if (this.wants('connectionPoolCleared')) {
+        this.publish('connectionPoolCleared', new PoolClearedEvent(this.address, { serviceId, interruptInUseConnections }));
       }
       if (interruptInUseConnections) {
         const key = serviceId.toHexString();
@@ -473,8 +493,8 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
     this.clearCause = options.cause;
     const wasPaused = this.poolState === 'paused';
     this.poolState = 'paused';
-    if (!wasPaused && this.listenerCount('connectionPoolCleared') > 0) {
-      this.emit('connectionPoolCleared', new PoolClearedEvent(this.address, { interruptInUseConnections }));
+    if (!wasPaused && this.wants('connectionPoolCleared')) {
+      this.publish('connectionPoolCleared', new PoolClearedEvent(this.address, { interruptInUseConnections }));
     }
     this.processWaitQueue(); // fails every waiter: the pool is paused
     if (interruptInUseConnections) {
@@ -503,8 +523,8 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
     const connections = this.available.splice(0);
     this.availableSince.length = 0;
     for (const connection of connections) this.closeConnection(connection, 'poolClosed');
-    if (this.listenerCount('connectionPoolClosed') > 0) {
-      this.emit('connectionPoolClosed', new PoolClosedEvent(this.address));
+    if (this.wants('connectionPoolClosed')) {
+      this.publish('connectionPoolClosed', new PoolClosedEvent(this.address));
     }
   }
 
@@ -575,8 +595,8 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
 
   private failWaiter(waiter: Waiter<C>, reason: ConnectionCheckOutFailedReason, error: unknown): void {
     if (!this.settle(waiter)) return;
-    if (this.listenerCount('connectionCheckOutFailed') > 0) {
-      this.emit(
+    if (this.wants('connectionCheckOutFailed')) {
+      this.publish(
         'connectionCheckOutFailed',
         new ConnectionCheckOutFailedEvent(
           this.address,
@@ -591,8 +611,8 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
 
   private markCheckedOut(connection: C, startTime: number): void {
     this.checkedOut.add(connection);
-    if (this.listenerCount('connectionCheckedOut') > 0) {
-      this.emit('connectionCheckedOut', new ConnectionCheckedOutEvent(this.address, connection.id, now() - startTime));
+    if (this.wants('connectionCheckedOut')) {
+      this.publish('connectionCheckedOut', new ConnectionCheckedOutEvent(this.address, connection.id, now() - startTime));
     }
   }
 
@@ -650,9 +670,9 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
   }
 
   private closeConnection(connection: C, reason: ConnectionClosedReason): void {
-    if (this.listenerCount('connectionClosed') > 0) {
+    if (this.wants('connectionClosed')) {
       const error = reason === 'error' ? (connection.closeError ?? null) : null;
-      this.emit(
+      this.publish(
         'connectionClosed',
         new ConnectionClosedEvent(this.address, connection.id, reason, connection.serviceId ?? undefined, error)
       );
@@ -675,8 +695,8 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
       createdAt: now()
     };
     this.pending.add(establishment);
-    if (this.listenerCount('connectionCreated') > 0) {
-      this.emit('connectionCreated', new ConnectionCreatedEvent(this.address, establishment.id));
+    if (this.wants('connectionCreated')) {
+      this.publish('connectionCreated', new ConnectionCreatedEvent(this.address, establishment.id));
     }
     let promise: Promise<C>;
     try {
@@ -711,8 +731,8 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
     } else {
       connection.generation = establishment.generation;
     }
-    if (this.listenerCount('connectionReady') > 0) {
-      this.emit(
+    if (this.wants('connectionReady')) {
+      this.publish(
         'connectionReady',
         new ConnectionReadyEvent(this.address, connection.id, now() - establishment.createdAt)
       );
@@ -734,8 +754,8 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
     const closedByPool = this.poolState === 'closed' || establishment.controller.signal.aborted;
     const closedReason: ConnectionClosedReason =
       this.poolState === 'closed' ? 'poolClosed' : establishment.controller.signal.aborted ? 'stale' : 'error';
-    if (this.listenerCount('connectionClosed') > 0) {
-      this.emit(
+    if (this.wants('connectionClosed')) {
+      this.publish(
         'connectionClosed',
         new ConnectionClosedEvent(this.address, establishment.id, closedReason, undefined, error)
       );
@@ -806,9 +826,9 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
   private emitCreatedEvent(): void {
     if (this.createdEventEmitted) return;
     this.createdEventEmitted = true;
-    if (this.listenerCount('connectionPoolCreated') > 0) {
+    if (this.wants('connectionPoolCreated')) {
       const { maxPoolSize, minPoolSize, maxConnecting, maxIdleTimeMS, waitQueueTimeoutMS } = this.options;
-      this.emit(
+      this.publish(
         'connectionPoolCreated',
         new PoolCreatedEvent(this.address, { maxPoolSize, minPoolSize, maxConnecting, maxIdleTimeMS, waitQueueTimeoutMS })
       );
