@@ -5,38 +5,24 @@
  */
 import type { Document, ObjectId } from 'bson';
 import { isSensitiveCommand, redactSensitiveFailure } from './auth/sensitive_commands';
+import type { CommandReport } from './pool/connection';
 
 /** What a connection reports about one command (see ConnectionOptions.commandMonitor). */
-export interface ConnectionCommandInfo {
-  phase: 'started' | 'succeeded' | 'failed';
-  requestId: number;
-  databaseName: string;
-  commandName: string;
-  /** The command as sent (with `$db`), for `started`. */
-  command?: Document;
-  reply?: Document;
-  error?: Error;
-  /** ms, for succeeded/failed. */
-  duration?: number;
-  address: string;
-  connectionId: number;
-  serverConnectionId: number | null;
-  serviceId?: ObjectId;
-}
+export type ConnectionCommandInfo = CommandReport;
 
 export type CommandMonitorHook = (info: ConnectionCommandInfo) => void;
 
-export class CommandStartedEvent {
-  readonly name = 'commandStarted' as const;
+/** Fields every command event carries. */
+abstract class CommandEventBase {
   readonly requestId: number;
   readonly databaseName: string;
   readonly commandName: string;
-  readonly command: Document;
   readonly address: string;
   readonly connectionId: number;
   readonly serverConnectionId: bigint | null;
   readonly serviceId?: ObjectId;
-  constructor(info: ConnectionCommandInfo, redact: boolean) {
+
+  protected constructor(info: ConnectionCommandInfo) {
     this.requestId = info.requestId;
     this.databaseName = info.databaseName;
     this.commandName = info.commandName;
@@ -44,53 +30,35 @@ export class CommandStartedEvent {
     this.connectionId = info.connectionId;
     this.serverConnectionId = info.serverConnectionId === null ? null : BigInt(info.serverConnectionId);
     this.serviceId = info.serviceId;
+  }
+}
+
+export class CommandStartedEvent extends CommandEventBase {
+  readonly name = 'commandStarted' as const;
+  readonly command: Document;
+  constructor(info: ConnectionCommandInfo, redact: boolean) {
+    super(info);
     this.command = redact ? {} : (info.command ?? {});
   }
 }
 
-export class CommandSucceededEvent {
+export class CommandSucceededEvent extends CommandEventBase {
   readonly name = 'commandSucceeded' as const;
-  readonly requestId: number;
-  readonly databaseName: string;
-  readonly commandName: string;
   readonly reply: Document;
   readonly duration: number;
-  readonly address: string;
-  readonly connectionId: number;
-  readonly serverConnectionId: bigint | null;
-  readonly serviceId?: ObjectId;
   constructor(info: ConnectionCommandInfo, redact: boolean) {
-    this.requestId = info.requestId;
-    this.databaseName = info.databaseName;
-    this.commandName = info.commandName;
-    this.address = info.address;
-    this.connectionId = info.connectionId;
-    this.serverConnectionId = info.serverConnectionId === null ? null : BigInt(info.serverConnectionId);
-    this.serviceId = info.serviceId;
+    super(info);
     this.duration = info.duration ?? 0;
     this.reply = redact ? {} : (info.reply ?? {});
   }
 }
 
-export class CommandFailedEvent {
+export class CommandFailedEvent extends CommandEventBase {
   readonly name = 'commandFailed' as const;
-  readonly requestId: number;
-  readonly databaseName: string;
-  readonly commandName: string;
   readonly failure: Error;
   readonly duration: number;
-  readonly address: string;
-  readonly connectionId: number;
-  readonly serverConnectionId: bigint | null;
-  readonly serviceId?: ObjectId;
   constructor(info: ConnectionCommandInfo, redact: boolean) {
-    this.requestId = info.requestId;
-    this.databaseName = info.databaseName;
-    this.commandName = info.commandName;
-    this.address = info.address;
-    this.connectionId = info.connectionId;
-    this.serverConnectionId = info.serverConnectionId === null ? null : BigInt(info.serverConnectionId);
-    this.serviceId = info.serviceId;
+    super(info);
     this.duration = info.duration ?? 0;
     const failure = info.error ?? new Error('unknown failure');
     this.failure = redact ? redactSensitiveFailure(failure) : failure;

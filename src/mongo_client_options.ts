@@ -12,6 +12,7 @@
 import { MongoInvalidArgumentError, MongoParseError } from './errors';
 import { AuthMechanism, type AuthMechanismName, type AuthMechanismProperties, type MongoCredentials } from './auth/mongo_credentials';
 import type { TagSet } from './sdam/types';
+import { ReadPreferenceMode, type HedgeOptions } from './read_preference';
 
 export type { TagSet } from './sdam/types';
 
@@ -19,18 +20,8 @@ export type { TagSet } from './sdam/types';
 // Value types
 // ---------------------------------------------------------------------------------------------
 
-export const ReadPreferenceMode = Object.freeze({
-  primary: 'primary',
-  primaryPreferred: 'primaryPreferred',
-  secondary: 'secondary',
-  secondaryPreferred: 'secondaryPreferred',
-  nearest: 'nearest'
-} as const);
-export type ReadPreferenceMode = (typeof ReadPreferenceMode)[keyof typeof ReadPreferenceMode];
-
-export interface HedgeOptions {
-  enabled?: boolean;
-}
+export { ReadPreferenceMode };
+export type { HedgeOptions };
 
 /** A read preference as plain data (the ReadPreference class is built from this). */
 export interface ReadPreferenceData {
