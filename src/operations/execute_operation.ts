@@ -327,7 +327,8 @@ async function selectServer(
 
 function overloadRetryAllowed(client: ExecutorClient, operation: AbstractOperation, state: ExecutionState): boolean {
   if (state.isTxnCommand) return true;
-  if (operation.hasAspect(Aspect.WRITE_OPERATION)) return client.retryWrites;
+  // aggregate with $out/$merge is a write for this purpose.
+  if (operation.hasAspect(Aspect.WRITE_OPERATION) || operation.trySecondaryWrite) return client.retryWrites;
   if (operation.hasAspect(Aspect.READ_OPERATION) && !(operation instanceof RunCommandOperation)) return client.retryReads;
   // runCommand (and anything neither read nor write) needs both.
   return client.retryReads && client.retryWrites;

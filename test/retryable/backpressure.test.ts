@@ -150,3 +150,19 @@ describe('overload retry policy', () => {
     expect(d.sleeps).toEqual([]);
   });
 });
+
+describe('aggregate with a write stage', () => {
+  test('is retried on overload only when retryWrites is on', async () => {
+    const agg = () => {
+      const op = new TestRead({ aggregate: 'c', pipeline: [{ $out: 'o' }], cursor: {} });
+      op.trySecondaryWrite = true;
+      return op;
+    };
+    const off = FakeDeployment.primary({ retryWrites: false }).script('aggregate', failNext(1, OVERLOAD));
+    await expect(off.run(agg())).rejects.toMatchObject({ code: 462 });
+    expect(off.commands('aggregate')).toHaveLength(1);
+    const on = FakeDeployment.primary({ retryReads: false }).script('aggregate', failNext(1, OVERLOAD));
+    await on.run(agg());
+    expect(on.commands('aggregate')).toHaveLength(2);
+  });
+});
