@@ -6,6 +6,8 @@
 import type { Document, ObjectId } from 'bson';
 import { isSensitiveCommand, redactSensitiveFailure } from './auth/sensitive_commands';
 import type { CommandReport } from './pool/connection';
+import type { MongoLogger } from './logger';
+import { commandFailedMessage, commandStartedMessage, commandSucceededMessage } from './log_messages';
 
 /** What a connection reports about one command (see ConnectionOptions.commandMonitor). */
 export type ConnectionCommandInfo = CommandReport;
@@ -82,32 +84,59 @@ interface CommandEventSink {
  */
 export class CommandMonitor {
   private readonly sensitive = new Set<number>();
+  /** Set when the logger writes command messages (command component at debug); else undefined. */
+  private readonly logger: MongoLogger | undefined;
+  /**
+   * Whether events are emitted (the client sets it from `monitorCommands`): the hook may be
+   * installed for logging alone.
+   */
+  publishEvents = true;
 
-  constructor(private readonly sink: CommandEventSink) {}
+  constructor(
+    private readonly sink: CommandEventSink,
+    options: { logger?: MongoLogger } = {}
+  ) {
+    this.logger = options.logger?.willLog('command', 'debug') ? options.logger : undefined;
+  }
 
   /** The hook for one connection; cheap when nobody listens. */
   forConnection(): CommandMonitorHook {
     return (info) => this.report(info);
   }
 
+  /** Whether command log messages are written (the connection hook is needed even without monitorCommands). */
+  get logging(): boolean {
+    return this.logger !== undefined;
+  }
+
   get enabled(): boolean {
     return (
-      this.sink.listenerCount('commandStarted') + this.sink.listenerCount('commandSucceeded') + this.sink.listenerCount('commandFailed') > 0
+      this.logger !== undefined ||
+      (this.publishEvents &&
+        this.sink.listenerCount('commandStarted') + this.sink.listenerCount('commandSucceeded') + this.sink.listenerCount('commandFailed') > 0)
     );
   }
 
+  private listening(name: keyof CommandEvents): boolean {
+    return this.publishEvents && this.sink.listenerCount(name) > 0;
+  }
+
   report(info: ConnectionCommandInfo): void {
+    const logger = this.logger;
     if (info.phase === 'started') {
       const redact = isSensitiveCommand(info.commandName, info.command);
       if (redact) this.sensitive.add(info.requestId);
-      if (this.sink.listenerCount('commandStarted') > 0) this.sink.emit('commandStarted', new CommandStartedEvent(info, redact));
+      if (this.listening('commandStarted')) this.sink.emit('commandStarted', new CommandStartedEvent(info, redact));
+      if (logger !== undefined) logger.log('command', 'debug', commandStartedMessage(info, redact, logger.maxDocumentLength));
       return;
     }
     const redact = this.sensitive.delete(info.requestId) || isSensitiveCommand(info.commandName);
     if (info.phase === 'succeeded') {
-      if (this.sink.listenerCount('commandSucceeded') > 0) this.sink.emit('commandSucceeded', new CommandSucceededEvent(info, redact));
-    } else if (this.sink.listenerCount('commandFailed') > 0) {
-      this.sink.emit('commandFailed', new CommandFailedEvent(info, redact));
+      if (this.listening('commandSucceeded')) this.sink.emit('commandSucceeded', new CommandSucceededEvent(info, redact));
+      if (logger !== undefined) logger.log('command', 'debug', commandSucceededMessage(info, redact, logger.maxDocumentLength));
+    } else {
+      if (this.listening('commandFailed')) this.sink.emit('commandFailed', new CommandFailedEvent(info, redact));
+      if (logger !== undefined) logger.log('command', 'debug', commandFailedMessage(info, redact, logger.maxDocumentLength));
     }
   }
 }

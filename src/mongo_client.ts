@@ -17,6 +17,8 @@ import { makeClientMetadata } from './pool/client_metadata';
 import { ConnectionPool } from './pool/pool';
 import type { ConnectionPoolEvents } from './pool/pool_events';
 import { CommandEvents, CommandMonitor } from './command_monitoring';
+import { MongoLogger, splitLoggerOptions, type MongoLoggerMongoClientOptions } from './logger';
+import { logPoolAndTopologyEvents, type LoggedEventSource } from './log_messages';
 import { ReadPreference } from './read_preference';
 import { ReadConcern } from './read_concern';
 import { WriteConcern } from './write_concern';
@@ -68,6 +70,8 @@ const SDAM_EVENTS: ReadonlyArray<keyof SdamEventMap> = [
 /** The topology as the executor sees it: selection with a timeout, returning Server adapters. */
 class ClientTopology implements ExecutorTopology {
   clusterTime?: ClusterTime;
+  /** Set once connected: the selection that connect() itself makes is not an operation's, so it is not logged. */
+  logger?: MongoLogger;
   readonly pools = new Map<string, ConnectionPool<Connection>>();
 
   constructor(
@@ -91,7 +95,8 @@ class ClientTopology implements ExecutorTopology {
       timeoutMS,
       signal: options.signal,
       serverSelector: this.serverSelector,
-      operationCount: (address) => this.pools.get(address)?.operationCount ?? 0
+      operationCount: (address) => this.pools.get(address)?.operationCount ?? 0,
+      logger: this.logger
     });
     const pool = this.pools.get(description.address);
     if (!pool) throw new MongoTopologyClosedError(`Server ${description.address} is no longer part of the topology`);
@@ -112,19 +117,27 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
   private readonly activeSessions = new Set<ClientSession>();
   private readonly commandMonitor: CommandMonitor;
   private srvPoller?: SrvPoller;
+  /** Structured logging (src/logger.ts), configured from the options and the environment. */
+  private readonly logger: MongoLogger;
+  private readonly loggerOptions: MongoLoggerMongoClientOptions;
 
   constructor(url: string, options: MongoClientConstructorOptions = {}) {
     super();
     if (typeof url !== 'string') throw new MongoInvalidArgumentError('MongoClient requires a connection string');
     this.rawUrl = url;
     this.url = url.replace(/(\/\/[^:@/]*:)[^@/]*@/, '$1****@');
-    this.clientOptions = options;
+    // The logging options are validated here and kept out of URI option parsing.
+    const { logger: loggerOptions, rest: clientOptions } = splitLoggerOptions(options);
+    this.loggerOptions = loggerOptions;
+    this.logger = MongoLogger.fromOptions(loggerOptions);
+    this.clientOptions = clientOptions;
     // Validate the URI, options and credentials now (spec: errors at construction). A
     // mongodb+srv URI is only syntax-checked here; its options are resolved by connect().
     const connectionString = parseConnectionString(url);
-    if (!connectionString.isSrv) this.resolved = buildMongoOptions(connectionString, options);
+    if (!connectionString.isSrv) this.resolved = { ...buildMongoOptions(connectionString, clientOptions), ...loggerOptions };
     this.serverSessionPool = new ServerSessionPool(() => this.clientTopology?.description.logicalSessionTimeoutMinutes ?? null);
-    this.commandMonitor = new CommandMonitor(this);
+    this.commandMonitor = new CommandMonitor(this, { logger: this.logger });
+    if (this.logger.enabled) logPoolAndTopologyEvents(this as unknown as LoggedEventSource, this.logger);
   }
 
   /** The resolved options (available after `connect()`). */
@@ -144,9 +157,13 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
   }
 
   private async doConnect(): Promise<this> {
-    const options = this.resolved ?? (await parseOptions(this.rawUrl, this.clientOptions, { srvResolver: this.clientOptions.srvResolver }));
+    const options = this.resolved ?? {
+      ...(await parseOptions(this.rawUrl, this.clientOptions, { srvResolver: this.clientOptions.srvResolver })),
+      ...this.loggerOptions
+    };
     for (const warning of options.warnings) process.emitWarning(warning, { code: 'MONGOWIRE_OPTION' });
     this.resolved = options;
+    this.commandMonitor.publishEvents = options.monitorCommands;
     const metadata = makeClientMetadata({ appName: options.appName, driverInfo: options.driverInfo ? [options.driverInfo] : undefined });
     const connectionOptions: ConnectionOptions = {
       address: '',
@@ -187,7 +204,7 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
               id,
               generation,
               signal,
-              commandMonitor: options.monitorCommands ? this.commandMonitor.forConnection() : undefined,
+              commandMonitor: options.monitorCommands || this.commandMonitor.logging ? this.commandMonitor.forConnection() : undefined,
               prepareHandshake: credentials
                 ? (hello) => {
                     authContext.credentials = credentials;
@@ -257,6 +274,7 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
         { description: 'any available server', validate: () => undefined, suitable: (_t, c) => c.filter((s) => s.type !== ServerType.Unknown && s.type !== ServerType.PossiblePrimary) },
         { operationName: 'connect' }
       );
+      clientTopology.logger = this.logger;
     } catch (error) {
       // Not close(): it waits for `this.connecting`, i.e. for this very call (deadlock).
       // Tear the topology down; the client may connect again, as the official driver allows.

@@ -13,6 +13,7 @@ import { MongoInvalidArgumentError, MongoParseError } from './errors';
 import { AuthMechanism, type AuthMechanismName, type AuthMechanismProperties, type MongoCredentials } from './auth/mongo_credentials';
 import type { TagSet } from './sdam/types';
 import { ReadPreferenceMode, type HedgeOptions } from './read_preference';
+import type { LogComponentSeveritiesClientOptions, MongoLoggerMongoClientOptions } from './logger';
 
 export type { TagSet } from './sdam/types';
 
@@ -182,6 +183,12 @@ export interface MongoClientOptions extends Omit<UriOptions, 'readPreference' | 
   driverInfo?: DriverInfo;
   /** Minimum time between server checks (SDAM `minHeartbeatFrequencyMS`); for tests. */
   minHeartbeatFrequencyMS?: number;
+  /** Log destination (logging spec): `'stdout'`, `'stderr'` or `{ write(log) }`; overrides MONGODB_LOG_PATH. */
+  mongodbLogPath?: MongoLoggerMongoClientOptions['mongodbLogPath'];
+  /** Minimum log severity per component (`command`, `topology`, `serverSelection`, `connection`, `default`); overrides MONGODB_LOG_*. */
+  mongodbLogComponentSeverities?: LogComponentSeveritiesClientOptions;
+  /** Maximum length of extended JSON in log messages (default 1000, 0 = no limit); overrides MONGODB_LOG_MAX_DOCUMENT_LENGTH. */
+  mongodbLogMaxDocumentLength?: number;
 }
 
 /** The resolved options: every option present with its default applied. Immutable by convention. */
@@ -249,6 +256,10 @@ export interface MongoOptions {
   serverApi?: ServerApi;
   monitorCommands: boolean;
   driverInfo?: DriverInfo;
+  /** The logging options as given in code (see src/logger.ts; the environment is read separately). */
+  mongodbLogPath?: MongoLoggerMongoClientOptions['mongodbLogPath'];
+  mongodbLogComponentSeverities?: LogComponentSeveritiesClientOptions;
+  mongodbLogMaxDocumentLength?: number;
   /** Warnings found while parsing (unknown keys, ignored values, deprecated spellings). */
   warnings: string[];
 }

@@ -8,6 +8,8 @@ import { MongoCompatibilityError, MongoTopologyClosedError } from '../errors';
 import { chooseInWindow, selectServers, serverSelectionError, type CustomServerSelector, type ServerSelector } from './server_selection';
 import type { Topology } from './topology';
 import type { ServerDescription } from './types';
+import type { MongoLogger } from '../logger';
+import { ServerSelectionLog } from '../log_messages';
 
 export interface SelectionOptions {
   /** Operation name, for the failure message. */
@@ -20,12 +22,34 @@ export interface SelectionOptions {
   /** In-flight operations per server, for the power-of-two choice. */
   operationCount: (address: string) => number;
   signal?: AbortSignal;
+  /** Writes the serverSelection log messages when that component is enabled. */
+  logger?: MongoLogger;
 }
 
 export async function selectServerDescription(
   topology: Topology,
   selector: ServerSelector,
   options: SelectionOptions
+): Promise<ServerDescription> {
+  const logger = options.logger;
+  if (logger === undefined || !logger.willLog('serverSelection', 'info')) return selectLoop(topology, selector, options);
+  const log = new ServerSelectionLog(logger, selector, options.operationName, options.serverSelector !== undefined);
+  log.started(topology.description);
+  try {
+    const chosen = await selectLoop(topology, selector, options, log);
+    log.succeeded(topology.description, chosen);
+    return chosen;
+  } catch (error) {
+    log.failed(topology.description, error);
+    throw error;
+  }
+}
+
+async function selectLoop(
+  topology: Topology,
+  selector: ServerSelector,
+  options: SelectionOptions,
+  log?: ServerSelectionLog
 ): Promise<ServerDescription> {
   const start = performance.now();
   for (;;) {
@@ -44,6 +68,7 @@ export async function selectServerDescription(
 
     topology.requestCheck();
     const remaining = options.timeoutMS - (performance.now() - start);
+    if (log !== undefined && remaining > 0) log.waiting(description, remaining);
     if (remaining <= 0 || !(await waitForChange(topology, remaining, options.signal))) {
       if (!topology.isOpen) throw new MongoTopologyClosedError();
       throw serverSelectionError(topology.description, selector, { timeoutMS: options.timeoutMS, operation: options.operationName });
