@@ -4,7 +4,45 @@ export type { MongoClientEvents, MongoClientConstructorOptions } from './mongo_c
 export { Database, validateDatabaseName } from './database';
 export type { DatabaseOptions, RunCommandCallOptions } from './database';
 export { Collection } from './collection';
-export type { CollectionOptions } from './collection';
+export type {
+  CollectionOptions,
+  FindCallOptions,
+  AggregateCallOptions,
+  CountDocumentsCallOptions,
+  EstimatedDocumentCountCallOptions,
+  DistinctCallOptions,
+  CreateIndexesCallOptions,
+  CreateIndexCallOptions,
+  DropIndexesCallOptions,
+  ListIndexesCallOptions,
+  IndexInformationOptions,
+  RenameCallOptions,
+  DropCollectionCallOptions,
+  ListCollectionsCallOptions,
+  WriteCallOptions,
+  InsertOneOptions,
+  BulkWriteOptions,
+  UpdateOptions,
+  ReplaceOptions,
+  DeleteOptions,
+  FindOneAndDeleteOptions,
+  FindOneAndReplaceOptions,
+  FindOneAndUpdateOptions,
+  ModifyResult
+} from './collection';
+export type { CreateCollectionCallOptions, ValidateCollectionCallOptions } from './database';
+export { AbstractCursor } from './cursor/abstract_cursor';
+export type { AbstractCursorOptions, CursorFlag } from './cursor/abstract_cursor';
+export { FindCursor, FindRawBatchCursor } from './cursor/find_cursor';
+export { AggregationCursor, AggregationRawBatchCursor } from './cursor/aggregation_cursor';
+export { CommandCursor } from './cursor/command_cursor';
+export { ListCollectionsCursor } from './cursor/list_collections_cursor';
+export type { CollectionInfo } from './cursor/list_collections_cursor';
+export { ListIndexesCursor } from './cursor/list_indexes_cursor';
+export type { IndexOptions, IndexDescription } from './operations/indexes';
+export type { DatabaseInfo, ListDatabasesResult } from './operations/list_databases';
+export type { ExplainVerbosity, ExplainVerbosityLike } from './operations/explain';
+export type { TimeSeriesCollectionOptions, ClusteredCollectionOptions, CreateCollectionOptions } from './operations/create_collection';
 export * from './errors';
 export { BulkWriteResult, WriteError, WriteConcernError } from './bulk_write_result';
 export type { ClientBulkWriteResult, ClientInsertOneResult, ClientUpdateResult, ClientDeleteResult } from './bulk_write_result';

@@ -97,10 +97,15 @@ export interface RootFilterOperators<TSchema> {
   $jsonSchema?: Record<string, unknown>;
 }
 
-/** A query filter: typed top-level fields, operators, and dotted paths (`'a.b'`). */
-export type Filter<TSchema> = {
-  [P in keyof WithId<TSchema>]?: Condition<WithId<TSchema>[P]>;
-} & RootFilterOperators<WithId<TSchema>> & { [dottedPath: `${string}.${string}`]: unknown };
+/**
+ * A query filter: typed top-level fields, operators, and dotted paths (`'a.b'`). For schemas with
+ * a string index signature (plain `Document`), every field accepts any condition.
+ */
+export type Filter<TSchema> = string extends keyof TSchema
+  ? RootFilterOperators<TSchema> & { [field: string]: unknown }
+  : {
+      [P in keyof WithId<TSchema>]?: Condition<WithId<TSchema>[P]>;
+    } & RootFilterOperators<WithId<TSchema>> & { [dottedPath: `${string}.${string}`]: unknown };
 
 /** Keys of TSchema whose values are assignable to Type. */
 export type KeysOfAType<TSchema, Type> = {
