@@ -17,6 +17,12 @@
  * - A change without `_id` (projected away) is a `MongoChangeStreamError` and closes the stream.
  * - Read concern: change streams accept only "majority" or no read concern; others are left to the
  *   server to reject.
+ *
+ * Differences from the official Node driver (both within the spec), visible in the differential
+ * unified runs: the old cursor is killed before resuming (spec SHOULD; the official driver does
+ * not), the resume keeps the stream's session even after a network error (spec MUST; the official
+ * driver starts a new implicit session then), and a `tryNext()` that had to resume returns the
+ * resumed aggregate's first batch without one more getMore (Motor's `try_next`).
  */
 import { Long, type Document, type Timestamp } from 'bson';
 import type { ChangeStreamDocument, OperationTime, ResumeToken } from './change_stream_events';
