@@ -86,6 +86,8 @@ export class ClientEntity {
   readonly logs: ObservedLogMessage[] = [];
   /** Every commandStartedEvent's command (observed or not), for the lsid assertions. */
   readonly startedCommands: Document[] = [];
+  /** Every commandStartedEvent not ignored, whether or not observeEvents asks for it (differential mode). */
+  readonly allCommandsStarted: ObservedEvent[] = [];
   checkedOut = 0;
   /** connectionReady events so far (awaitMinPoolSizeMS). */
   readyConnections = 0;
@@ -126,7 +128,10 @@ export class ClientEntity {
     }
     if (kind.startsWith('command')) {
       if (this.isIgnoredCommand(kind, event)) return;
-      if (kind === 'commandStartedEvent') this.startedCommands.push(prop(event, 'command') as Document);
+      if (kind === 'commandStartedEvent') {
+        this.startedCommands.push(prop(event, 'command') as Document);
+        this.allCommandsStarted.push(convertEvent(kind, event));
+      }
     }
     if (!this.observe.has(kind)) return;
     this.events.push(convertEvent(kind, event));

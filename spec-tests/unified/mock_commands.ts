@@ -68,10 +68,27 @@ interface FailPoint {
   data: Document;
 }
 
+interface ChangeStreamWatch {
+  /** `db` and `coll` to watch (undefined: any). */
+  db?: string;
+  coll?: string;
+  /** Oplog position of the next event to return. */
+  position: number;
+  /** `$match` stages of the pipeline, applied to events. */
+  filters: Document[];
+}
+
 interface ServerCursor {
   ns: string;
   documents: Document[];
-  changeStream: boolean;
+  changeStream?: ChangeStreamWatch;
+}
+
+/** One write, as change streams see it. */
+interface OplogEntry {
+  db: string;
+  coll: string;
+  event: Document;
 }
 
 /** The per-deployment state shared by every member: data, cursors, cluster time. */
@@ -85,9 +102,34 @@ export class MockDeploymentState {
   reset(): void {
     this.store.clear();
     this.cursors.clear();
+    this.oplog.length = 0;
   }
 
-  openCursor(ns: string, remaining: Document[], changeStream: boolean): Long {
+  /** Writes so far, for change streams; a resume token is `{ _data: 'pos<N>' }`, N an oplog position. */
+  readonly oplog: OplogEntry[] = [];
+
+  record(db: string, coll: string, event: Document): void {
+    const position = this.oplog.length + 1;
+    this.oplog.push({
+      db,
+      coll,
+      event: { _id: { _data: `pos${position}` }, ...event, ns: { db, coll }, clusterTime: this.tick(), wallTime: new Date(0) }
+    });
+  }
+
+  /** Events for a change stream cursor (advancing it), at most `limit`. */
+  nextEvents(watch: ChangeStreamWatch, limit: number | undefined): Document[] {
+    const out: Document[] = [];
+    while (watch.position < this.oplog.length && (!limit || out.length < limit)) {
+      const entry = this.oplog[watch.position++];
+      if (watch.db !== undefined && entry.db !== watch.db) continue;
+      if (watch.coll !== undefined && entry.coll !== watch.coll) continue;
+      if (watch.filters.every((f) => matchesFilter(entry.event, f))) out.push(entry.event);
+    }
+    return out;
+  }
+
+  openCursor(ns: string, remaining: Document[], changeStream?: ChangeStreamWatch): Long {
     const id = Long.fromNumber(this.nextCursorId++);
     this.cursors.set(id.toString(), { ns, documents: remaining, changeStream });
     return id;
@@ -119,7 +161,8 @@ export class MockCommandHandler {
     private readonly server: MockServer,
     private readonly state: MockDeploymentState,
     /** Replies carry `$clusterTime`/`operationTime` (replica set and sharded members). */
-    private readonly gossip: boolean
+    private readonly gossip: boolean,
+    private readonly version = '8.0.0'
   ) {}
 
   install(): void {
@@ -270,9 +313,9 @@ export class MockCommandHandler {
             continue;
           }
           c.documents.push(doc);
+          this.state.record(db, coll, { operationType: 'insert', documentKey: { _id: doc._id }, fullDocument: doc });
           n++;
         }
-        this.state.tick();
         return writeErrors.length > 0 ? { n, writeErrors, ok: 1 } : { n, ok: 1 };
       }
       case 'update': {
@@ -287,17 +330,18 @@ export class MockCommandHandler {
           for (const t of targets) {
             const updated = applyUpdate(t, u.u);
             c.documents[c.documents.indexOf(t)] = updated;
+            this.recordUpdate(db, coll, updated, u.u);
             n++;
             nModified++;
           }
           if (targets.length === 0 && u.upsert === true) {
             const doc = ensureId(applyUpdate(upsertBase(u.q), u.u));
             c.documents.push(doc);
+            this.state.record(db, coll, { operationType: 'insert', documentKey: { _id: doc._id }, fullDocument: doc });
             upserted.push({ index, _id: doc._id });
             n++;
           }
         });
-        this.state.tick();
         return upserted.length > 0 ? { n, nModified, upserted, ok: 1 } : { n, nModified, ok: 1 };
       }
       case 'delete': {
@@ -308,9 +352,9 @@ export class MockCommandHandler {
           const matches = c.documents.filter((doc) => matchesFilter(doc, d.q));
           const targets = toNumber(d.limit) === 1 ? matches.slice(0, 1) : matches;
           c.documents = c.documents.filter((doc) => !targets.includes(doc));
+          for (const t of targets) this.state.record(db, coll, { operationType: 'delete', documentKey: { _id: t._id } });
           n += targets.length;
         }
-        this.state.tick();
         return { n, ok: 1 };
       }
       case 'findAndModify':
@@ -321,7 +365,7 @@ export class MockCommandHandler {
         const skip = toNumber(body.skip) ?? 0;
         const limit = Math.abs(toNumber(body.limit) ?? 0);
         results = results.slice(skip, limit > 0 ? skip + limit : undefined).map((d) => project(d, body.projection));
-        return this.cursorReply(ns, results, toNumber(getPath(body, 'batchSize')), body.singleBatch === true, false);
+        return this.cursorReply(ns, results, toNumber(getPath(body, 'batchSize')), body.singleBatch === true);
       }
       case 'aggregate':
         return this.aggregate(request, db, coll);
@@ -330,11 +374,13 @@ export class MockCommandHandler {
         const collection = String(body.collection);
         if (!cursor) return errorReply(43, request, `cursor id ${String(body.getMore)} not found`);
         const size = toNumber(body.batchSize);
-        const batch = cursor.documents.splice(0, size && size > 0 ? size : cursor.documents.length);
+        const batch = cursor.changeStream
+          ? this.state.nextEvents(cursor.changeStream, size)
+          : cursor.documents.splice(0, size && size > 0 ? size : cursor.documents.length);
         const done = cursor.documents.length === 0 && !cursor.changeStream;
         if (done) this.state.killCursor(body.getMore);
         const reply: Document = { cursor: { id: done ? Long.ZERO : Long.fromString(String(body.getMore)), ns: `${db}.${collection}`, nextBatch: batch }, ok: 1 };
-        if (cursor.changeStream) reply.cursor.postBatchResumeToken = { _data: `mock${String(body.getMore)}` };
+        if (cursor.changeStream) reply.cursor.postBatchResumeToken = { _data: `pos${cursor.changeStream.position}` };
         return reply;
       }
       case 'killCursors': {
@@ -365,13 +411,13 @@ export class MockCommandHandler {
         const batch = names.map((n) =>
           body.nameOnly === true ? { name: n, type: 'collection' } : { name: n, type: 'collection', options: store.collection(db, n)?.options ?? {}, info: { readOnly: false } }
         );
-        return this.cursorReply(`${db}.$cmd.listCollections`, batch, toNumber(getPath(body, 'cursor.batchSize')), false, false);
+        return this.cursorReply(`${db}.$cmd.listCollections`, batch, toNumber(getPath(body, 'cursor.batchSize')), false);
       }
       case 'listIndexes': {
         const c = store.collection(db, coll);
         if (!c) return errorReply(26, request, `ns does not exist: ${ns}`);
         const batch = c.indexes.map((i) => ({ v: 2, ...i }));
-        return this.cursorReply(ns, batch, toNumber(getPath(body, 'cursor.batchSize')), false, false);
+        return this.cursorReply(ns, batch, toNumber(getPath(body, 'cursor.batchSize')), false);
       }
       case 'listDatabases': {
         const names = store.databaseNames().filter((n) => matchesFilter({ name: n }, body.filter));
@@ -389,7 +435,7 @@ export class MockCommandHandler {
         return { ok: 1 };
       }
       case 'drop':
-        store.drop(db, coll);
+        if (store.drop(db, coll)) this.state.record(db, coll, { operationType: 'drop' });
         return { nIndexesWas: 1, ns, ok: 1 };
       case 'dropDatabase':
         store.dropDatabase(db);
@@ -425,11 +471,11 @@ export class MockCommandHandler {
       }
       case 'buildInfo':
       case 'buildinfo':
-        return { version: '8.0.0', versionArray: [8, 0, 0, 0], bits: 64, maxBsonObjectSize: 16 * 1024 * 1024, ok: 1 };
+        return { version: this.version, versionArray: [...this.version.split('.').map(Number), 0], bits: 64, maxBsonObjectSize: 16 * 1024 * 1024, ok: 1 };
       case 'getParameter':
         return { ok: 1 };
       case 'serverStatus':
-        return { host: this.server.address, version: '8.0.0', process: 'mongod', uptime: 1, ok: 1 };
+        return { host: this.server.address, version: this.version, process: 'mongod', uptime: 1, ok: 1 };
       case 'connectionStatus':
         return { authInfo: { authenticatedUsers: [], authenticatedUserRoles: [] }, ok: 1 };
       case 'bulkWrite': {
@@ -450,14 +496,37 @@ export class MockCommandHandler {
     }
   }
 
-  private cursorReply(ns: string, docs: Document[], batchSize: number | undefined, singleBatch: boolean, changeStream: boolean): Document {
+  private recordUpdate(db: string, coll: string, updated: Document, update: unknown): void {
+    const replacement = isDocument(update) && !Object.keys(update).some((k) => k.startsWith('$'));
+    if (replacement) this.state.record(db, coll, { operationType: 'replace', documentKey: { _id: updated._id }, fullDocument: updated });
+    else {
+      const set = isDocument(update) && isDocument(update.$set) ? update.$set : {};
+      const removed = isDocument(update) && isDocument(update.$unset) ? Object.keys(update.$unset) : [];
+      this.state.record(db, coll, { operationType: 'update', documentKey: { _id: updated._id }, updateDescription: { updatedFields: set, removedFields: removed, truncatedArrays: [] } });
+    }
+  }
+
+  private cursorReply(ns: string, docs: Document[], batchSize: number | undefined, singleBatch: boolean, changeStream?: ChangeStreamWatch): Document {
     const size = batchSize && batchSize > 0 ? batchSize : docs.length;
-    const firstBatch = docs.slice(0, size);
-    const rest = docs.slice(size);
+    const firstBatch = changeStream ? this.state.nextEvents(changeStream, batchSize === 0 ? -1 : batchSize) : docs.slice(0, size);
+    const rest = changeStream ? [] : docs.slice(size);
     const id = (rest.length > 0 && !singleBatch) || changeStream ? this.state.openCursor(ns, rest, changeStream) : Long.ZERO;
     const cursor: Document = { firstBatch, id, ns };
-    if (changeStream) cursor.postBatchResumeToken = { _data: `mock${id.toString()}` };
+    if (changeStream) cursor.postBatchResumeToken = { _data: `pos${changeStream.position}` };
     return { cursor, ok: 1 };
+  }
+
+  private changeStreamWatch(db: string, body: Document, pipeline: Document[]): ChangeStreamWatch {
+    const stage = (pipeline.find((st) => isDocument(st) && '$changeStream' in st)?.$changeStream ?? {}) as Document;
+    const token = (stage.resumeAfter ?? stage.startAfter) as Document | undefined;
+    const fromToken = typeof token?._data === 'string' && /^pos\d+$/.test(token._data) ? Number(token._data.slice(3)) : undefined;
+    const cluster = stage.allChangesForCluster === true;
+    return {
+      db: cluster ? undefined : db,
+      coll: typeof body.aggregate === 'string' ? body.aggregate : undefined,
+      position: fromToken ?? this.state.oplog.length,
+      filters: pipeline.filter((st) => isDocument(st) && '$match' in st).map((st) => st.$match as Document)
+    };
   }
 
   private aggregate(request: RecordedCommand, db: string, coll: string): Document {
@@ -465,7 +534,9 @@ export class MockCommandHandler {
     const pipeline = Array.isArray(body.pipeline) ? (body.pipeline as Document[]) : [];
     const ns = `${db}.${typeof body.aggregate === 'string' ? body.aggregate : '$cmd.aggregate'}`;
     const batchSize = toNumber(getPath(body, 'cursor.batchSize'));
-    if (pipeline.some((s) => isDocument(s) && '$changeStream' in s)) return this.cursorReply(ns, [], batchSize, false, true);
+    if (pipeline.some((s) => isDocument(s) && '$changeStream' in s)) {
+      return this.cursorReply(ns, [], batchSize, false, this.changeStreamWatch(db, body, pipeline));
+    }
     let docs: Document[] = typeof body.aggregate === 'string' ? [...(this.state.store.collection(db, coll)?.documents ?? [])] : [];
     for (const stage of pipeline) {
       if (!isDocument(stage)) continue;
@@ -486,27 +557,31 @@ export class MockCommandHandler {
         docs = docs.length > 0 ? [out] : [];
       } else if (op === '$out' || op === '$merge') docs = [];
     }
-    return this.cursorReply(ns, docs, batchSize, false, false);
+    return this.cursorReply(ns, docs, batchSize, false);
   }
 
   private findAndModify(request: RecordedCommand, db: string, coll: string): Document {
     const body = request.body;
     const c = this.state.store.ensure(db, coll);
     const [found] = sortDocuments(c.documents.filter((d) => matchesFilter(d, body.query)), body.sort);
-    this.state.tick();
     if (body.remove === true) {
-      if (found) c.documents = c.documents.filter((d) => d !== found);
+      if (found) {
+        c.documents = c.documents.filter((d) => d !== found);
+        this.state.record(db, coll, { operationType: 'delete', documentKey: { _id: found._id } });
+      }
       return { lastErrorObject: { n: found ? 1 : 0 }, value: found ? project(found, body.fields) : null, ok: 1 };
     }
     if (found) {
       const updated = applyUpdate(found, body.update);
       c.documents[c.documents.indexOf(found)] = updated;
+      this.recordUpdate(db, coll, updated, body.update);
       const value = body.new === true ? updated : found;
       return { lastErrorObject: { n: 1, updatedExisting: true }, value: project(value, body.fields), ok: 1 };
     }
     if (body.upsert === true) {
       const doc = ensureId(applyUpdate(upsertBase(body.query), body.update));
       c.documents.push(doc);
+      this.state.record(db, coll, { operationType: 'insert', documentKey: { _id: doc._id }, fullDocument: doc });
       return {
         lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id },
         value: body.new === true ? project(doc, body.fields) : null,

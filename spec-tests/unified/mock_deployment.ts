@@ -14,20 +14,40 @@ import { cloneDocument, ensureId, MockStore, sortDocuments } from './mock_store'
 import { checkRunOnRequirements, type ServerInfo, type TopologyName } from './requirements';
 import type { CollectionData, UnifiedTest, UnifiedTestFile } from './test-file';
 
-export const MOCK_SERVER_VERSION = '8.0.0';
+/** Server versions the mock can claim (with their wire versions), in order of preference. */
+export const MOCK_SERVER_VERSIONS: ReadonlyArray<{ version: string; wireVersion: number }> = [
+  { version: '8.0.0', wireVersion: 25 },
+  { version: '8.2.0', wireVersion: 27 },
+  { version: '7.0.0', wireVersion: 21 },
+  { version: '6.0.0', wireVersion: 17 },
+  { version: '5.0.0', wireVersion: 13 },
+  { version: '4.4.0', wireVersion: 9 }
+];
 
 /** Topologies the mock can play, in order of preference. */
 const MOCK_TOPOLOGIES: readonly TopologyName[] = ['replicaset', 'single', 'sharded', 'load-balanced'];
 
-export function mockServerInfo(topology: TopologyName): ServerInfo {
-  return { version: MOCK_SERVER_VERSION, topology, serverParameters: {}, auth: false, serverless: false, csfle: false };
+export interface MockSetup {
+  topology: TopologyName;
+  version: string;
+  wireVersion: number;
 }
 
-/** The first topology the mock can play that satisfies the file's and the test's requirements. */
-export function chooseMockTopology(file: UnifiedTestFile, test: UnifiedTest): TopologyName | undefined {
-  return MOCK_TOPOLOGIES.find(
-    (t) => checkRunOnRequirements(file.runOnRequirements, mockServerInfo(t)).met && checkRunOnRequirements(test.runOnRequirements, mockServerInfo(t)).met
-  );
+export function mockServerInfo(setup: MockSetup): ServerInfo {
+  return { version: setup.version, topology: setup.topology, serverParameters: {}, auth: false, serverless: false, csfle: false };
+}
+
+/** The first (version, topology) the mock can play that satisfies the file's and the test's requirements. */
+export function chooseMockSetup(file: UnifiedTestFile, test: UnifiedTest): MockSetup | undefined {
+  for (const { version, wireVersion } of MOCK_SERVER_VERSIONS) {
+    for (const topology of MOCK_TOPOLOGIES) {
+      const info = mockServerInfo({ topology, version, wireVersion });
+      if (checkRunOnRequirements(file.runOnRequirements, info).met && checkRunOnRequirements(test.runOnRequirements, info).met) {
+        return { topology, version, wireVersion };
+      }
+    }
+  }
+  return undefined;
 }
 
 export class MockDeployment implements Deployment {
@@ -37,35 +57,41 @@ export class MockDeployment implements Deployment {
   private readonly handlers: MockCommandHandler[] = [];
 
   private constructor(
-    readonly topology: TopologyName,
+    readonly setup: MockSetup,
     readonly servers: MockServer[],
     private readonly replicaSet?: MockReplicaSet
   ) {
-    this.info = mockServerInfo(topology);
-    const gossip = topology !== 'single';
+    this.info = mockServerInfo(setup);
+    const gossip = setup.topology !== 'single';
     for (const server of servers) {
-      const handler = new MockCommandHandler(server, this.state, gossip);
+      const handler = new MockCommandHandler(server, this.state, gossip, setup.version);
       handler.install();
       this.handlers.push(handler);
     }
   }
 
-  static async start(topology: TopologyName): Promise<MockDeployment> {
-    switch (topology) {
+  static async start(setup: MockSetup | TopologyName): Promise<MockDeployment> {
+    const s: MockSetup = typeof setup === 'string' ? { topology: setup, ...MOCK_SERVER_VERSIONS[0] } : setup;
+    const maxWireVersion = s.wireVersion;
+    switch (s.topology) {
       case 'replicaset': {
-        const rs = await MockReplicaSet.start({ members: 3 });
-        return new MockDeployment(topology, rs.members, rs);
+        const rs = await MockReplicaSet.start({ members: 3, memberOptions: { maxWireVersion } });
+        return new MockDeployment(s, rs.members, rs);
       }
       case 'sharded':
       case 'sharded-replicaset': {
-        const servers = [await MockServer.start({ type: 'mongos' }), await MockServer.start({ type: 'mongos' })];
-        return new MockDeployment(topology, servers);
+        const servers = [await MockServer.start({ type: 'mongos', maxWireVersion }), await MockServer.start({ type: 'mongos', maxWireVersion })];
+        return new MockDeployment(s, servers);
       }
       case 'load-balanced':
-        return new MockDeployment(topology, [await MockServer.start({ type: 'mongos', loadBalanced: true })]);
+        return new MockDeployment(s, [await MockServer.start({ type: 'mongos', loadBalanced: true, maxWireVersion })]);
       default:
-        return new MockDeployment('single', [await MockServer.start({ type: 'standalone' })]);
+        return new MockDeployment({ ...s, topology: 'single' }, [await MockServer.start({ type: 'standalone', maxWireVersion })]);
     }
+  }
+
+  get topology(): TopologyName {
+    return this.setup.topology;
   }
 
   clientUri(useMultipleMongoses?: boolean): string {

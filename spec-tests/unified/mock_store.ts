@@ -167,7 +167,8 @@ export function project(doc: Document, projection: unknown): Document {
   if (!isDocument(projection) || Object.keys(projection).length === 0) return doc;
   const entries = Object.entries(projection);
   const included = entries.filter(([k, v]) => k !== '_id' && isTruthy(v)).map(([k]) => k);
-  if (included.length > 0) {
+  const idOnly = entries.length === 1 && entries[0][0] === '_id' && isTruthy(entries[0][1]);
+  if (included.length > 0 || idOnly) {
     const out: Document = {};
     if (projection._id === undefined || isTruthy(projection._id)) out._id = doc._id;
     for (const k of included) if (doc[k] !== undefined) out[k] = doc[k];

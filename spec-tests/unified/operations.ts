@@ -179,12 +179,14 @@ const DATABASE_OPERATIONS: Record<string, OperationFn> = {
 
 async function listDatabases(ctx: OperationContext, op: UnifiedOperation, client: DriverObject, a: Document): Promise<Document[]> {
   const options = opts(ctx, a, ['filter']);
-  if (a.filter !== undefined) options.filter = a.filter;
   let result: unknown;
-  if (typeof prop(client, 'listDatabases') === 'function') result = await call(ctx, op, client, 'listDatabases', options);
-  else {
+  if (typeof prop(client, 'listDatabases') === 'function') {
+    // mongowire: client.listDatabases(filter, options)
+    result = await call(ctx, op, client, 'listDatabases', a.filter, options);
+  } else {
+    // The Node.js driver: client.db('admin').admin().listDatabases({ filter, …options })
     const admin = await call(ctx, op, await call(ctx, op, client, 'db', 'admin'), 'admin');
-    result = await call(ctx, op, admin, 'listDatabases', options);
+    result = await call(ctx, op, admin, 'listDatabases', a.filter !== undefined ? { ...options, filter: a.filter } : options);
   }
   const databases = Array.isArray(result) ? result : prop(result, 'databases');
   return (databases as Document[]) ?? [];

@@ -33,7 +33,7 @@ export interface RunTestOptions {
 }
 
 export interface RecordedTestRun {
-  /** commandStartedEvents of the clients that observe them, in order, with the client id. */
+  /** commandStartedEvents of every client entity (observing them or not), in order, with the client id. */
   commands: Array<{ client: string; event: ObservedCommandEvent }>;
   /** Problems met while running (assertion failures, errors); only collected in record mode. */
   problems: string[];
@@ -114,6 +114,10 @@ export class UnifiedTestRun {
     };
   }
 
+  private get usesFailPoints(): boolean {
+    return JSON.stringify(this.test.operations).includes('"configureFailPoint"');
+  }
+
   private get recordOnly(): boolean {
     return this.options.recordOnly === true;
   }
@@ -153,7 +157,7 @@ export class UnifiedTestRun {
   private recordedCommands(): RecordedTestRun['commands'] {
     const out: RecordedTestRun['commands'] = [];
     for (const client of this.clients()) {
-      for (const event of client.events) if (event.kind === 'commandStartedEvent') out.push({ client: client.id, event: event as ObservedCommandEvent });
+      for (const event of client.allCommandsStarted) out.push({ client: client.id, event: event as ObservedCommandEvent });
     }
     return out;
   }
@@ -228,6 +232,9 @@ export class UnifiedTestRun {
       for (const k of ['strict', 'deprecationErrors']) if (options.serverApi[k] === undefined) delete options.serverApi[k];
     }
     if (deployment.kind === 'mock' && !(spec.uriOptions && 'serverSelectionTimeoutMS' in spec.uriOptions)) options.serverSelectionTimeoutMS = 2_000;
+    // "Executing a Test": a test that configures fail points MAY use a reduced heartbeatFrequencyMS
+    // (not for clients that set it), so that SDAM recovers quickly after the induced errors.
+    if (this.usesFailPoints && !(spec.uriOptions && 'heartbeatFrequencyMS' in spec.uriOptions)) options.heartbeatFrequencyMS = 500;
     entity.client = adapter.createClient(uri, {
       options,
       onEvent: entity.onEvent,
@@ -248,6 +255,7 @@ export class UnifiedTestRun {
       entity.events.length = 0;
       entity.logs.length = 0;
       entity.startedCommands.length = 0;
+      entity.allCommandsStarted.length = 0;
     }
   }
 
