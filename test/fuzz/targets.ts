@@ -16,7 +16,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import fc from 'fast-check';
-import { Long, serialize, type Document } from 'bson';
+import { Long, type Document } from 'bson';
 import { MongoError, MongoNetworkError, MongoProtocolError } from '../../src/errors';
 import {
   MessageReader,
