@@ -296,9 +296,12 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
     for (const session of [...this.activeSessions]) await session.endSession().catch(() => undefined);
     if (ct && ct.topology.isOpen) {
       const batches = this.serverSessionPool.drainForEndSessions();
-      for (const ids of batches) {
-        await this.executeOperation(
-          new RunCommandOperation('admin', { endSessions: ids }, { readPreference: ReadPreference.primaryPreferred, noSession: true, timeoutMS: 1000 })
+      // Only when a server can take it now: close() must not wait for server selection.
+      const reachable = [...ct.description.servers.values()].some((d) => DATA_BEARING.has(d.type));
+      for (const ids of reachable ? batches : []) {
+        await this.runOperation(
+          new RunCommandOperation('admin', { endSessions: ids }, { readPreference: ReadPreference.primaryPreferred, noSession: true }),
+          { serverSelectionTimeoutMS: 1000 }
         ).catch(() => undefined);
       }
     }
@@ -318,13 +321,21 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
       if (this.closed) throw new MongoTopologyClosedError('MongoClient is closed');
       await this.connect();
     }
+    return this.runOperation(operation);
+  }
+
+  private runOperation<T>(operation: AbstractOperation<T>, overrides: { serverSelectionTimeoutMS?: number } = {}): Promise<T> {
     const ct = this.clientTopology;
-    if (!ct) throw new MongoTopologyClosedError('MongoClient is closed');
+    if (!ct) return Promise.reject(new MongoTopologyClosedError('MongoClient is closed'));
+    const options = this.resolved;
     const executor: ExecutorClient = {
       topology: ct,
-      retryReads: this.resolved?.retryReads ?? true,
-      retryWrites: this.resolved?.retryWrites ?? true,
-      sessionOwner: this
+      retryReads: options?.retryReads ?? true,
+      retryWrites: options?.retryWrites ?? true,
+      sessionOwner: this,
+      serverSelectionTimeoutMS: overrides.serverSelectionTimeoutMS ?? options?.serverSelectionTimeoutMS,
+      maxAdaptiveRetries: options?.maxAdaptiveRetries,
+      enableOverloadRetargeting: options?.enableOverloadRetargeting
     };
     return executeOperation(executor, operation);
   }
@@ -489,6 +500,8 @@ function forwardEvents(source: EventEmitter, names: readonly string[], target: E
   const plain = source as unknown as NodeJS.EventEmitter;
   for (const name of names) plain.on(name, (event: unknown) => EventEmitter.prototype.emit.call(target, name, event));
 }
+
+const DATA_BEARING = new Set<string>([ServerType.RSPrimary, ServerType.RSSecondary, ServerType.Standalone, ServerType.Mongos, ServerType.LoadBalancer]);
 
 function splitAddress(address: string): [string, number] {
   const i = address.lastIndexOf(':');

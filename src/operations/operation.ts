@@ -10,6 +10,7 @@ import type { ClientSession } from '../sessions';
 import type { WriteConcern } from '../write_concern';
 import type { DocumentSequence } from '../wire';
 import type { ServerDescription } from '../sdam/types';
+import type { TimeoutContext, TimeoutMode } from '../timeout';
 
 export const Aspect = Object.freeze({
   /** Runs on a server chosen by read preference; may be retried under retryReads. */
@@ -75,6 +76,12 @@ export interface BaseOperationOptions {
   writeConcern?: WriteConcern;
   /** Client-side operation timeout (CSOT). */
   timeoutMS?: number;
+  /** CSOT: an existing deadline to run under (cursors, withTransaction) instead of a new one. */
+  timeoutContext?: TimeoutContext;
+  /** CSOT: do not append maxTimeMS (getMore of tailable awaitData cursors, commit in some cases). */
+  omitMaxTimeMS?: boolean;
+  /** CSOT cursor mode: the deadline covers the cursor's lifetime or each iteration. */
+  timeoutMode?: TimeoutMode;
   comment?: unknown;
 }
 
