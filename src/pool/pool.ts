@@ -754,14 +754,16 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
     const closedByPool = this.poolState === 'closed' || establishment.controller.signal.aborted;
     const closedReason: ConnectionClosedReason =
       this.poolState === 'closed' ? 'poolClosed' : establishment.controller.signal.aborted ? 'stale' : 'error';
+    // SDAM error handling first (it may clear the pool), then ConnectionClosed: the CMAP
+    // logging tests expect "Connection pool cleared" before "Connection closed", as the official driver emits them.
+    if (!closedByPool) {
+      this.onEstablishmentError?.(error, { connectionId: establishment.id, generation: establishment.generation });
+    }
     if (this.wants('connectionClosed')) {
       this.publish(
         'connectionClosed',
         new ConnectionClosedEvent(this.address, establishment.id, closedReason, undefined, error)
       );
-    }
-    if (!closedByPool) {
-      this.onEstablishmentError?.(error, { connectionId: establishment.id, generation: establishment.generation });
     }
     if (waiter) {
       if (closedByPool) this.failEstablishmentWaiter(waiter, this.poolState === 'closed');
