@@ -1,6 +1,7 @@
 /**
  * Secrets sweep: run auth and URI scenarios through MongoClient (monitorCommands on, every SDAM,
- * CMAP and command event captured, every error kept, warnings and console output captured),
+ * CMAP and command event captured, every log message at trace level captured, every error kept,
+ * warnings and console output captured),
  * serialize everything (util.inspect deep, JSON with BigInt, stacks, cause chains) and assert that
  * no password, SCRAM salted password / client key / server key / proof, or AWS secret key /
  * session token appears in any form (plain, base64, base64url, hex).
@@ -41,6 +42,14 @@ beforeEach(() => {
 afterEach(() => {
   for (const restore of restores.splice(0)) restore();
 });
+
+/** Client options that send every log message (all components, trace) into the capture. */
+function logEverything() {
+  return {
+    mongodbLogPath: { write: (log: unknown) => capture.add('log', log) },
+    mongodbLogComponentSeverities: { default: 'trace' as const }
+  };
+}
 
 function expectNoLeaks(secrets: Record<string, string | Buffer>): void {
   expect(findLeaks(capture, secrets)).toEqual([]);
@@ -148,7 +157,7 @@ describe('SCRAM through MongoClient', () => {
   ] as const)('%s with the %s password: nothing secret in events or errors', async (mechanism, password, succeeds) => {
     const mock = await scramMockServer();
     const url = `mongodb://alice:${encodeURIComponent(password)}@${mock.server.address}/?directConnection=true&authMechanism=${mechanism}&serverMonitoringMode=poll&heartbeatFrequencyMS=500`;
-    const client = new MongoClient(url, { monitorCommands: true });
+    const client = new MongoClient(url, { monitorCommands: true, ...logEverything() });
     capture.listenTo(client);
     capture.add('client.url', client.url);
     try {
@@ -173,6 +182,7 @@ describe('SCRAM through MongoClient', () => {
     expect(mock.server.commands('saslContinue').length).toBeGreaterThan(0);
     expect(capture.count('event serverHeartbeat')).toBeGreaterThan(0);
     expect(capture.count('event connection')).toBeGreaterThan(0);
+    expect(capture.count('log')).toBeGreaterThan(0);
     if (succeeds) {
       expect(mock.scram.authenticated.length).toBeGreaterThan(0);
       const started = capture.items.filter((i) => i.label === 'event commandStarted').map((i) => i.value as { commandName: string; command: Document });
@@ -241,7 +251,7 @@ describe('connection strings with passwords', () => {
     const dead = await MockServer.start();
     const address = dead.address;
     await dead.close();
-    const client = new MongoClient(`mongodb://user:${SECRET}@${address}/?directConnection=true&serverSelectionTimeoutMS=300`, { monitorCommands: true });
+    const client = new MongoClient(`mongodb://user:${SECRET}@${address}/?directConnection=true&serverSelectionTimeoutMS=300`, { monitorCommands: true, ...logEverything() });
     capture.listenTo(client);
     capture.add('client.url', client.url);
     expect(client.url).not.toContain(SECRET);
@@ -250,6 +260,7 @@ describe('connection strings with passwords', () => {
     await client.close();
     expect(capture.count('connect error')).toBe(1);
     expect(capture.count('event serverHeartbeatFailed')).toBeGreaterThan(0);
+    expect(capture.count('log')).toBeGreaterThan(0);
     expectNoLeaks({ password: SECRET });
   });
 });
@@ -278,7 +289,8 @@ describe('MONGODB-AWS', () => {
     process.env.AWS_SESSION_TOKEN = AWS_TOKEN;
     const server = await awsMockServer();
     const client = new MongoClient(`mongodb://${server.address}/?directConnection=true&authMechanism=MONGODB-AWS&heartbeatFrequencyMS=500`, {
-      monitorCommands: true
+      monitorCommands: true,
+      ...logEverything()
     });
     capture.listenTo(client);
     try {
@@ -303,6 +315,7 @@ describe('MONGODB-AWS', () => {
     const server = await awsMockServer();
     const client = new MongoClient(`mongodb://${server.address}/?directConnection=true&authMechanism=MONGODB-AWS&heartbeatFrequencyMS=500`, {
       monitorCommands: true,
+      ...logEverything(),
       authMechanismProperties: {
         AWS_CREDENTIAL_PROVIDER: async () => ({ accessKeyId: AWS_KEY_ID, secretAccessKey: AWS_SECRET, sessionToken: AWS_TOKEN })
       }
