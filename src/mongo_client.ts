@@ -107,7 +107,8 @@ class ClientTopology implements ExecutorTopology {
 export class MongoClient extends EventEmitter<MongoClientEvents> implements SessionOwner {
   /** The connection string, with any password masked. */
   readonly url: string;
-  private readonly rawUrl: string;
+  /** The connection string as given (may hold a password): an ES private field, so util.inspect never shows it. */
+  readonly #rawUrl: string;
   private readonly clientOptions: MongoClientConstructorOptions;
   private resolved?: MongoOptions;
   private clientTopology?: ClientTopology;
@@ -124,8 +125,8 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
   constructor(url: string, options: MongoClientConstructorOptions = {}) {
     super();
     if (typeof url !== 'string') throw new MongoInvalidArgumentError('MongoClient requires a connection string');
-    this.rawUrl = url;
-    this.url = url.replace(/(\/\/[^:@/]*:)[^@/]*@/, '$1****@');
+    this.#rawUrl = url;
+    this.url = url.replace(/(\/\/[^:@/]*:)[^@/]*@/, '$1****@').replace(/([?&;]tlsCertificateKeyFilePassword=)[^&;#]*/gi, '$1****');
     // The logging options are validated here and kept out of URI option parsing.
     const { logger: loggerOptions, rest: clientOptions } = splitLoggerOptions(options);
     this.loggerOptions = loggerOptions;
@@ -158,7 +159,7 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
 
   private async doConnect(): Promise<this> {
     const options = this.resolved ?? {
-      ...(await parseOptions(this.rawUrl, this.clientOptions, { srvResolver: this.clientOptions.srvResolver })),
+      ...(await parseOptions(this.#rawUrl, this.clientOptions, { srvResolver: this.clientOptions.srvResolver })),
       ...this.loggerOptions
     };
     for (const warning of options.warnings) process.emitWarning(warning, { code: 'MONGOWIRE_OPTION' });
@@ -343,7 +344,7 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
   // ---------------------------------------------------------------- databases and sessions
 
   db(name?: string, options?: DatabaseOptions): Database {
-    const dbName = name ?? this.resolved?.dbName ?? defaultDbFromUrl(this.rawUrl) ?? 'test';
+    const dbName = name ?? this.resolved?.dbName ?? defaultDbFromUrl(this.#rawUrl) ?? 'test';
     return new Database(this, dbName, options);
   }
 
@@ -353,7 +354,7 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
   }
 
   getDefaultDatabase(options?: DatabaseOptions): Database {
-    const name = defaultDbFromUrl(this.rawUrl);
+    const name = defaultDbFromUrl(this.#rawUrl);
     if (!name) throw new MongoInvalidArgumentError('No default database name was given in the connection string');
     return this.db(name, options);
   }
