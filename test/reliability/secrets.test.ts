@@ -247,6 +247,18 @@ describe('connection strings with passwords', () => {
     expect(errors).toBeGreaterThan(uris.length / 2);
   });
 
+  test('the client object: url masks the password and tlsCertificateKeyFilePassword; util.inspect(client) shows no URI password', async () => {
+    const client = new MongoClient(
+      `mongodb://user:${SECRET}@localhost/?directConnection=true&tls=true&tlsCertificateKeyFile=%2Ftmp%2Fx.pem&tlsCertificateKeyFilePassword=KeyFile-Secret-55`
+    );
+    expect(client.url).toBe('mongodb://user:****@localhost/?directConnection=true&tls=true&tlsCertificateKeyFile=%2Ftmp%2Fx.pem&tlsCertificateKeyFilePassword=****');
+    capture.add('client', client);
+    capture.add('client.url', client.url);
+    await client.close();
+    expectNoLeaks({ password: SECRET });
+    expect(client.url).not.toContain('KeyFile-Secret-55');
+  });
+
   test('a valid URI with a password against a dead server: server selection error, masked url, events', async () => {
     const dead = await MockServer.start();
     const address = dead.address;
