@@ -297,9 +297,9 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
     for (const session of [...this.activeSessions]) await session.endSession().catch(() => undefined);
     if (ct && ct.topology.isOpen) {
       const batches = this.serverSessionPool.drainForEndSessions();
-      // Only when a server can take it now: close() must not wait for server selection.
-      const reachable = [...ct.description.servers.values()].some((d) => DATA_BEARING.has(d.type));
-      for (const ids of reachable ? batches : []) {
+      // Best effort, bounded: selection waits at most 1 s (it asks the monitors for an immediate
+      // check, so a server marked Unknown by a recent network error usually comes back in time).
+      for (const ids of batches) {
         await this.runOperation(
           new RunCommandOperation('admin', { endSessions: ids }, { readPreference: ReadPreference.primaryPreferred, noSession: true }),
           { serverSelectionTimeoutMS: 1000 }
@@ -501,8 +501,6 @@ function forwardEvents(source: EventEmitter, names: readonly string[], target: E
   const plain = source as unknown as NodeJS.EventEmitter;
   for (const name of names) plain.on(name, (event: unknown) => EventEmitter.prototype.emit.call(target, name, event));
 }
-
-const DATA_BEARING = new Set<string>([ServerType.RSPrimary, ServerType.RSSecondary, ServerType.Standalone, ServerType.Mongos, ServerType.LoadBalancer]);
 
 function splitAddress(address: string): [string, number] {
   const i = address.lastIndexOf(':');
