@@ -67,7 +67,7 @@ test('a failed command: "Command failed" with durationMS and the error', async (
   const cap = capture({ command: 'debug' });
   const client = new MongoClient(url('&retryReads=false'), cap.options);
   try {
-    await expect(client.db('logging-tests').collection('c').find({ $or: true }).toArray()).rejects.toThrow('$or must be an array');
+    await expect(client.db('logging-tests').collection('c').find({ $or: true } as unknown as Document).toArray()).rejects.toThrow('$or must be an array');
   } finally {
     await client.close();
   }

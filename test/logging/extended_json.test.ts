@@ -10,6 +10,11 @@ import { errorForLog, hostAndPort, stringifyWithMaxLen, truncateLogString } from
 
 const relaxed = (value: unknown): string => EJSON.stringify(value, { relaxed: true });
 
+/** No lone surrogate (String.prototype.isWellFormed, which the ES2022 lib does not declare). */
+function isWellFormed(text: string): boolean {
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+}
+
 describe('truncateLogString', () => {
   test('keeps text up to the limit; longer text is cut and gets "..." (not counted)', () => {
     expect(truncateLogString('abcdef', 6)).toBe('abcdef');
@@ -32,7 +37,7 @@ describe('truncateLogString', () => {
         const out = truncateLogString(text, max);
         if (text.length <= max) return out === text;
         const body = out.slice(0, -3);
-        return out.endsWith('...') && text.startsWith(body) && body.length <= max && body.length >= max - 1 && body.isWellFormed();
+        return out.endsWith('...') && text.startsWith(body) && body.length <= max && body.length >= max - 1 && isWellFormed(body);
       })
     );
   });

@@ -158,7 +158,7 @@ describe('client options', () => {
     for (const options of bad) {
       expect(() => resolveMongoLoggerOptions({}, options as MongoLoggerMongoClientOptions)).toThrow(MongoInvalidArgumentError);
     }
-    expect(() => resolveMongoLoggerOptions({}, { mongodbLogPath: 'STDERR', mongodbLogComponentSeverities: { command: 'DEBUG' as 'debug' } })).not.toThrow();
+    expect(() => resolveMongoLoggerOptions({}, { mongodbLogPath: 'STDERR' as 'stderr', mongodbLogComponentSeverities: { command: 'DEBUG' as 'debug' } })).not.toThrow();
   });
 
   test('splitLoggerOptions separates the logging options from the rest', () => {
@@ -187,7 +187,7 @@ describe('messages and destinations', () => {
     const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       const severities = { mongodbLogComponentSeverities: { connection: 'debug' as const } };
-      MongoLogger.fromOptions({ ...severities, mongodbLogPath: 'StdOut' }, {}).log('connection', 'debug', { message: 'to stdout' });
+      MongoLogger.fromOptions({ ...severities, mongodbLogPath: 'StdOut' as 'stdout' }, {}).log('connection', 'debug', { message: 'to stdout' });
       MongoLogger.fromOptions(severities, { MONGODB_LOG_PATH: 'STDOUT' }).log('connection', 'debug', { message: 'env stdout' });
       MongoLogger.fromOptions(severities, {}).log('connection', 'debug', { message: 'default stderr' });
       MongoLogger.fromOptions({ ...severities, mongodbLogPath: 'stderr' }, { MONGODB_LOG_PATH: 'stdout' }).log('connection', 'debug', {
