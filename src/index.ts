@@ -86,3 +86,9 @@ export { CommandStartedEvent, CommandSucceededEvent, CommandFailedEvent } from '
 export type { CommandEvents } from './command_monitoring';
 
 export { BSON, ObjectId, Binary, Long, Decimal128, Timestamp, MinKey, MaxKey, Code, DBRef, Double, Int32, BSONRegExp, UUID } from 'bson';
+
+export { ChangeStream, isResumableChangeStreamError } from './change_stream';
+export type { ChangeStreamOptions } from './change_stream';
+export type * from './change_stream_events';
+export * from './gridfs';
+export { TimeoutMode } from './timeout';
