@@ -143,6 +143,7 @@ const LOGGER_CLIENT_OPTION_NAMES = ['mongodbLogPath', 'mongodbLogComponentSeveri
 export function splitLoggerOptions<T extends MongoLoggerMongoClientOptions>(
   options: T
 ): { logger: MongoLoggerMongoClientOptions; rest: Omit<T, (typeof LOGGER_CLIENT_OPTION_NAMES)[number]> } {
+  if (typeof options !== 'object' || options === null) return { logger: {}, rest: options };
   const { mongodbLogPath, mongodbLogComponentSeverities, mongodbLogMaxDocumentLength, ...rest } = options;
   const logger: MongoLoggerMongoClientOptions = {};
   if (mongodbLogPath !== undefined) logger.mongodbLogPath = mongodbLogPath;

@@ -312,3 +312,36 @@ describe('messages and destinations', () => {
     }
   });
 });
+
+describe('MongoClient options', () => {
+  // Imported lazily so the configuration tests above do not load the client.
+  const load = async () => (await import('../../src/mongo_client')).MongoClient;
+
+  test('invalid logging options throw at construction', async () => {
+    const MongoClient = await load();
+    expect(() => new MongoClient('mongodb://localhost/', { mongodbLogComponentSeverities: { command: 'loud' as 'debug' } })).toThrow(
+      MongoInvalidArgumentError
+    );
+    expect(() => new MongoClient('mongodb://localhost/', { mongodbLogMaxDocumentLength: -3 })).toThrow(MongoInvalidArgumentError);
+  });
+
+  test('the logging options are accepted without "unsupported option" warnings and appear in client.options', async () => {
+    const MongoClient = await load();
+    const warn = jest.spyOn(process, 'emitWarning');
+    try {
+      const write = { write: () => undefined };
+      const client = new MongoClient('mongodb://localhost/', {
+        mongodbLogPath: write,
+        mongodbLogComponentSeverities: { topology: 'info' },
+        mongodbLogMaxDocumentLength: 64
+      });
+      expect(client.options.mongodbLogPath).toBe(write);
+      expect(client.options.mongodbLogComponentSeverities).toEqual({ topology: 'info' });
+      expect(client.options.mongodbLogMaxDocumentLength).toBe(64);
+      expect(client.options.warnings).toEqual([]);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
