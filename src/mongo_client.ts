@@ -462,15 +462,15 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
 
   // ---------------------------------------------------------------- databases: list, drop, server info
 
-  /** `listDatabases` on admin (enumerate-databases.md). */
-  async listDatabases(filter?: Document, options: WithCallOptions<Omit<ListDatabasesOptions, 'filter'>> = {}): Promise<ListDatabasesResult> {
+  /** `listDatabases` on admin (enumerate-databases.md); `filter` goes in the options, as in the official driver. */
+  async listDatabases(options: WithCallOptions<ListDatabasesOptions> = {}): Promise<ListDatabasesResult> {
     const resolved = inheritOptions({ readPreference: ReadPreference.primary, timeoutMS: this.timeoutMS }, options);
-    return this.executeOperation(new ListDatabasesOperation({ ...resolved, filter }));
+    return this.executeOperation(new ListDatabasesOperation(resolved));
   }
 
   /** The database names (`listDatabases` with nameOnly). */
-  async listDatabaseNames(filter?: Document, options: WithCallOptions<Omit<ListDatabasesOptions, 'filter' | 'nameOnly'>> = {}): Promise<string[]> {
-    const result = await this.listDatabases(filter, { ...options, nameOnly: true });
+  async listDatabaseNames(options: WithCallOptions<Omit<ListDatabasesOptions, 'nameOnly'>> = {}): Promise<string[]> {
+    const result = await this.listDatabases({ ...options, nameOnly: true });
     return result.databases.map((database) => database.name);
   }
 

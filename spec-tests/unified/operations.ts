@@ -181,8 +181,8 @@ async function listDatabases(ctx: OperationContext, op: UnifiedOperation, client
   const options = opts(ctx, a, ['filter']);
   let result: unknown;
   if (typeof prop(client, 'listDatabases') === 'function') {
-    // mongowire: client.listDatabases(filter, options)
-    result = await call(ctx, op, client, 'listDatabases', a.filter, options);
+    // mongowire: client.listDatabases({ filter, …options }), the official driver's Admin shape
+    result = await call(ctx, op, client, 'listDatabases', a.filter !== undefined ? { ...options, filter: a.filter } : options);
   } else {
     // The Node.js driver: client.db('admin').admin().listDatabases({ filter, …options })
     const admin = await call(ctx, op, await call(ctx, op, client, 'db', 'admin'), 'admin');

@@ -70,7 +70,7 @@ it('stats, dropDatabase, listDatabases, listDatabaseNames, serverInfo', async ()
   expect(await client.db('db').stats({ scale: 1024 })).toMatchObject({ db: 'db', collections: 1 });
   expect(last('dbStats')).toMatchObject({ dbStats: true, scale: 1024 });
   expect((await client.listDatabaseNames()).sort()).toEqual(['db', 'other']);
-  const listed = await client.listDatabases({ name: 'db' }, { authorizedDatabases: true });
+  const listed = await client.listDatabases({ filter: { name: 'db' }, authorizedDatabases: true });
   expect(listed.databases.map((d) => d.name)).toEqual(['db']);
   expect(last('listDatabases')).toMatchObject({ listDatabases: 1, filter: { name: 'db' }, authorizedDatabases: true });
   expect(server.lastCommand('listDatabases')?.db).toBe('admin');

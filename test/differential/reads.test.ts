@@ -325,7 +325,7 @@ describe('differential: collection and database management', () => {
 
   it('listDatabases / listDatabaseNames (client) = admin().listDatabases', async () => {
     const ours = await record('mongowire', async (c) => [
-      await c.listDatabases({ name: 'db' }, { nameOnly: true, authorizedDatabases: true }),
+      await c.listDatabases({ filter: { name: 'db' }, nameOnly: true, authorizedDatabases: true }),
       await c.listDatabaseNames()
     ]);
     const theirs = await record('official', async (c) => {
