@@ -135,6 +135,12 @@ const AFTER_CLUSTER_TIME_COMMANDS = new Set([
   'update'
 ]);
 
+/** A `w: 0` write outside a transaction (in a transaction the operation's write concern is ignored). */
+function isUnacknowledged(operation: AbstractOperation<unknown>, session: ClientSession | undefined): boolean {
+  if (operation.writeConcern === undefined || operation.writeConcern.isAcknowledged) return false;
+  return !(session?.inTransaction && !isTransactionCommand(operation.commandName));
+}
+
 /** retryable-reads.md "Retryable Error". */
 export function isRetryableReadError(error: unknown): boolean {
   if (error instanceof MongoNetworkError) return true;
@@ -235,8 +241,10 @@ interface ExecutionState {
  * Implicit sessions created here are ended here; cursor operations pass their own session.
  */
 export async function executeOperation<T>(client: ExecutorClient, operation: AbstractOperation<T>): Promise<T> {
-  const unacknowledged = operation.writeConcern !== undefined && !operation.writeConcern.isAcknowledged;
   const isTxnCommand = isTransactionCommand(operation.commandName);
+  // In a transaction the operation's own write concern is not used (transactions.md): w: 0 there
+  // neither makes the write unacknowledged nor forbids the explicit session.
+  const unacknowledged = isUnacknowledged(operation, operation.session);
   let session = operation.session;
   let ownsSession = false;
   if (session) {
@@ -305,7 +313,7 @@ async function selectServer(
 ): Promise<ExecutorServer> {
   const { timeout } = state;
   if (timeout.csotEnabled && timeout.expired) throw beforeSend(timeout.timeoutError('Timed out before server selection'));
-  const budget = timeout.serverSelectionBudget();
+  const budget = timeout.serverSelectionBudget(client.serverSelectionTimeoutMS);
   try {
     const server = await client.topology.selectServer(selectorFor(operation, session, state, client.topology.description), {
       operationName: operation.commandName,
@@ -445,7 +453,7 @@ async function attemptOnServer<T>(
   let connection: ExecutorConnection;
   try {
     // CSOT: checkout uses what is left of min(serverSelectionTimeoutMS, remaining timeoutMS).
-    const checkoutTimeoutMS = timeout.csotEnabled ? Math.max(1, Math.floor(timeout.serverSelectionBudget().timeoutMS)) : undefined;
+    const checkoutTimeoutMS = timeout.csotEnabled ? Math.max(1, Math.floor(timeout.serverSelectionBudget(client.serverSelectionTimeoutMS).timeoutMS)) : undefined;
     connection = await server.checkOut({ timeoutMS: checkoutTimeoutMS });
   } catch (error) {
     beforeSend(error);
@@ -547,7 +555,7 @@ async function runCommand(
   const description = server.description;
   const cmd: Document = { ...command };
   const name = firstKey(cmd);
-  const unacknowledged = operation.writeConcern !== undefined && !operation.writeConcern.isAcknowledged;
+  const unacknowledged = isUnacknowledged(operation, session);
   const supportsSessions = sessionsSupported(description);
   if (session?.explicit && !supportsSessions) throw beforeSend(new MongoCompatibilityError('Current topology does not support sessions'));
   const useSession = !!session && supportsSessions && !unacknowledged;
