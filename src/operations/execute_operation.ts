@@ -263,6 +263,10 @@ export async function executeOperation<T>(client: ExecutorClient, operation: Abs
   if (session && inTransaction) {
     // The transaction's read preference overrides inherited ones; transactions only read from the primary.
     readPreference = session.transaction.options.readPreference;
+    // runCommand takes no inherited read preference: one it carries was given for this call.
+    if (operation instanceof RunCommandOperation && operation.readPreference.mode !== ReadPreferenceMode.primary) {
+      readPreference = operation.readPreference;
+    }
     const reads = operation.hasAspect(Aspect.READ_OPERATION) || operation instanceof RunCommandOperation;
     if (reads && readPreference.mode !== ReadPreferenceMode.primary) {
       throw new MongoTransactionError(`Read preference in a transaction must be primary, not: ${readPreference.mode}`);
