@@ -20,6 +20,8 @@ export interface Deployment {
   indexExists(databaseName: string, collectionName: string, indexName: string): Promise<boolean>;
   /** `killAllSessions` (ignoring Interrupted/Unauthorized). */
   killAllSessions(): Promise<void>;
+  /** Runs a `configureFailPoint` command on one server (targetedFailPoint). */
+  configureFailPointOn(address: string, failPoint: Document): Promise<void>;
   /** Turns off a fail point on every server (used after each test). */
   disableFailPoint(name: string, address?: string): Promise<void>;
   /** Releases per-test state (mock: data, cursors, fail points). */

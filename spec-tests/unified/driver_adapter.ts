@@ -52,6 +52,8 @@ export interface DriverAdapter {
   /** `NO_TRANSACTION`, `STARTING_TRANSACTION`, … (the Node driver's state names). */
   transactionState(session: DriverObject): string;
   isPinned(session: DriverObject): boolean;
+  /** `host:port` of the mongos a session's transaction is pinned to, if any. */
+  pinnedAddress(session: DriverObject): string | undefined;
   isDirty(session: DriverObject): boolean;
 }
 

@@ -3,7 +3,7 @@
  * the driver-neutral shapes of observed.ts), log messages, checked-out connection count, events
  * stored as entities.
  */
-import type { Document } from 'bson';
+import { BSON, type Document } from 'bson';
 import { prop, type DriverObject } from './driver_adapter';
 import type { EntityLookup } from './matcher';
 import type { ObservedEvent, ObservedLogMessage } from './observed';
@@ -129,12 +129,13 @@ export class ClientEntity {
     if (kind.startsWith('command')) {
       if (this.isIgnoredCommand(kind, event)) return;
       if (kind === 'commandStartedEvent') {
-        this.startedCommands.push(prop(event, 'command') as Document);
-        this.allCommandsStarted.push(convertEvent(kind, event));
+        const converted = convertEvent(kind, event) as { command?: Document };
+        this.startedCommands.push(converted.command ?? {});
+        this.allCommandsStarted.push(converted as ObservedEvent);
       }
     }
     if (!this.observe.has(kind)) return;
-    this.events.push(convertEvent(kind, event));
+    this.events.push(kind === 'commandStartedEvent' ? this.allCommandsStarted[this.allCommandsStarted.length - 1] : convertEvent(kind, event));
   };
 
   readonly onLog = (message: ObservedLogMessage): void => {
@@ -170,14 +171,28 @@ function toPlain(event: unknown): Document {
   return out;
 }
 
+/**
+ * A snapshot of a command or reply as it was when the event fired: drivers may mutate the objects
+ * afterwards (a commitTransaction retry adding `wtimeout` to a shared write concern). The BSON
+ * round trip also gives the values their wire types.
+ */
+export function snapshotDocument(doc: unknown): Document | undefined {
+  if (doc === null || typeof doc !== 'object') return undefined;
+  try {
+    return BSON.deserialize(BSON.serialize(doc as Document, { ignoreUndefined: true }), { promoteValues: false, promoteBuffers: false });
+  } catch {
+    return doc as Document;
+  }
+}
+
 export function convertEvent(kind: string, event: unknown): ObservedEvent {
   if (kind.startsWith('command')) {
     return {
       kind: kind as 'commandStartedEvent',
       commandName: String(prop(event, 'commandName')),
       databaseName: String(prop(event, 'databaseName')),
-      command: prop(event, 'command') as Document | undefined,
-      reply: prop(event, 'reply') as Document | undefined,
+      command: snapshotDocument(prop(event, 'command')),
+      reply: snapshotDocument(prop(event, 'reply')),
       serviceId: prop(event, 'serviceId'),
       serverConnectionId: prop(event, 'serverConnectionId')
     };

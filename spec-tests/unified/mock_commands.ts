@@ -169,6 +169,11 @@ export class MockCommandHandler {
     for (const name of MOCK_COMMAND_NAMES) this.server.setHandler(name, (request, ctx) => this.handle(request, ctx));
   }
 
+  /** Configures a fail point directly (as `configureFailPoint` would). */
+  configure(failPoint: Document): void {
+    this.configureFailPoint(failPoint);
+  }
+
   clearFailPoints(): void {
     this.failPoints.clear();
   }

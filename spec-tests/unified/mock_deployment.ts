@@ -137,6 +137,12 @@ export class MockDeployment implements Deployment {
 
   async killAllSessions(): Promise<void> {}
 
+  async configureFailPointOn(address: string, failPoint: Document): Promise<void> {
+    const index = this.servers.findIndex((s) => s.address === address);
+    if (index < 0) throw new Error(`no mock server at ${address}`);
+    this.handlers[index].configure(failPoint);
+  }
+
   async disableFailPoint(): Promise<void> {
     for (const h of this.handlers) h.clearFailPoints();
   }

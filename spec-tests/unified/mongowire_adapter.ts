@@ -99,6 +99,11 @@ export const mongowireAdapter: DriverAdapter = {
     return prop(transaction, 'pinnedServer') !== undefined || prop(session, 'pinnedConnection') !== undefined;
   },
 
+  pinnedAddress(session: DriverObject): string | undefined {
+    const address = prop(prop(session, 'transaction'), 'pinnedServer');
+    return typeof address === 'string' ? address : undefined;
+  },
+
   isDirty(session: DriverObject): boolean {
     return prop(prop(session, 'serverSession'), 'isDirty') === true;
   }

@@ -85,6 +85,12 @@ export const officialAdapter: DriverAdapter = {
     return prop(session, 'isPinned') === true;
   },
 
+  pinnedAddress(session: DriverObject): string | undefined {
+    const server = prop(prop(session, 'transaction'), 'server');
+    const address = prop(prop(server, 'description'), 'address');
+    return typeof address === 'string' ? address : undefined;
+  },
+
   isDirty(session: DriverObject): boolean {
     return prop(prop(session, 'serverSession'), 'isDirty') === true;
   }

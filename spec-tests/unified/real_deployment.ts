@@ -14,6 +14,7 @@ const MAJORITY = { w: 'majority' } as const;
 
 export class RealDeployment implements Deployment {
   readonly kind = 'real' as const;
+  private readonly direct = new Map<string, MongoClient>();
 
   private constructor(
     private readonly uri: string,
@@ -107,11 +108,30 @@ export class RealDeployment implements Deployment {
     }
   }
 
-  async disableFailPoint(name: string): Promise<void> {
-    await this.internal.db('admin').command({ configureFailPoint: name, mode: 'off' });
+  async configureFailPointOn(address: string, failPoint: Document): Promise<void> {
+    const direct = await this.directClient(address);
+    await direct.db('admin').command(failPoint);
+  }
+
+  async disableFailPoint(name: string, address?: string): Promise<void> {
+    const client = address ? await this.directClient(address) : this.internal;
+    await client.db('admin').command({ configureFailPoint: name, mode: 'off' });
+  }
+
+  /** A client connected to one server only (kept until close). */
+  private async directClient(address: string): Promise<MongoClient> {
+    let client = this.direct.get(address);
+    if (!client) {
+      const credentials = /^mongodb:\/\/([^@/]*@)/.exec(this.uri)?.[1] ?? '';
+      client = new MongoClient(`mongodb://${credentials}${address}/?directConnection=true`, { serverSelectionTimeoutMS: 10_000 } as MongoClientOptions);
+      this.direct.set(address, client);
+    }
+    return client;
   }
 
   async close(): Promise<void> {
+    for (const client of this.direct.values()) await client.close().catch(() => undefined);
+    this.direct.clear();
     await this.internal.close();
   }
 }

@@ -63,10 +63,17 @@ export function specialOperations(createEntities: EntityCreator): Record<string,
     failPoint: async (ctx, a) => configureFailPoint(ctx, client(ctx, a.client), a.failPoint as Document),
     targetedFailPoint: async (ctx, a) => {
       const s = session(ctx, a.session);
-      if (ctx.deployment.info.topology === 'sharded' || ctx.deployment.info.topology === 'sharded-replicaset') {
-        if (!ctx.adapter.isPinned(s.session)) throw new Error('targetedFailPoint: the session is not pinned to a mongos');
+      const failPoint = a.failPoint as Document;
+      const address = ctx.adapter.pinnedAddress(s.session);
+      if (!address) {
+        if (ctx.deployment.info.topology === 'sharded' || ctx.deployment.info.topology === 'sharded-replicaset') {
+          throw new Error('targetedFailPoint: the session is not pinned to a mongos');
+        }
+        await configureFailPoint(ctx, s.client, failPoint);
+        return;
       }
-      await configureFailPoint(ctx, s.client, a.failPoint as Document);
+      await ctx.deployment.configureFailPointOn(address, failPoint);
+      ctx.failPoints.push({ client: s.client.id, name: String(failPoint.configureFailPoint), address });
     },
     assertSessionTransactionState: async (ctx, a) => {
       const state = TRANSACTION_STATES[ctx.adapter.transactionState(session(ctx, a.session).session)] ?? 'unknown';
