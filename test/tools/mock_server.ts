@@ -367,9 +367,9 @@ export class MockServer {
     }
   }
 
-  /** Ids of connections ever accepted. */
+  /** Ids of connections ever accepted (closed ones included). */
   connectionIds(): number[] {
-    return Array.from(this.connections.keys());
+    return Array.from({ length: this.nextConnectionId - 1 }, (_, i) => i + 1);
   }
 
   /** Connections currently open. */
@@ -385,7 +385,7 @@ export class MockServer {
 
   /** Resolves when the given connection (default: the latest) has been closed by either side. */
   async waitForConnectionClose(connectionId?: number): Promise<void> {
-    const id = connectionId ?? Math.max(0, ...this.connections.keys());
+    const id = connectionId ?? this.nextConnectionId - 1;
     await this.connections.get(id)?.closedPromise;
   }
 
@@ -399,13 +399,13 @@ export class MockServer {
 
   /** Writes raw bytes on a connection (default: the latest). */
   injectRaw(bytes: Buffer, connectionId?: number): void {
-    const id = connectionId ?? Math.max(0, ...this.connections.keys());
+    const id = connectionId ?? this.nextConnectionId - 1;
     this.connections.get(id)?.socket.write(bytes);
   }
 
   /** Destroys one connection (default: the latest) from the server side. */
   dropConnection(connectionId?: number): void {
-    const id = connectionId ?? Math.max(0, ...this.connections.keys());
+    const id = connectionId ?? this.nextConnectionId - 1;
     this.connections.get(id)?.socket.destroy();
   }
 
@@ -428,6 +428,8 @@ export class MockServer {
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       conn.closed = true;
+      // Forget closed connections (long runs churn through many); ids stay sequential.
+      this.connections.delete(id);
       markClosed();
       // Wake any awaitable hello parked on this connection so it notices.
       this.bumpWaitersOnly();
