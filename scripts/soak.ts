@@ -36,6 +36,7 @@ const CONCURRENCY = arg('concurrency', 200);
 const FAULT_RATE = arg('fault-rate', 0.005);
 const CHAOS_EVERY_S = arg('chaos-every-s', 15);
 const MAX_RSS_GROWTH_MB = arg('max-rss-growth-mb', 24);
+const REPORT_EVERY_S = arg('report-every-s', 30);
 const SOCKET_TIMEOUT_MS = 1000;
 const SETTLE_GRACE_MS = 60_000;
 
@@ -292,13 +293,14 @@ async function main(): Promise<void> {
   let lastReport = 0;
   const reporter = setInterval(() => {
     const s = samples[samples.length - 1];
-    const rate = Math.round((counters.settled - lastReport) / 30);
+    const rate = Math.round((counters.settled - lastReport) / REPORT_EVERY_S);
     lastReport = counters.settled;
     console.log(
       `[${((Date.now() - startedAt) / 60_000).toFixed(1)} min] settled ${counters.settled} (${rate}/s), in flight ${counters.inFlight.size}, ` +
-        `retried ${counters.retried}, errors ${JSON.stringify(counters.errors)}, rss ${s.rssMB} MB, heap ${s.heapMB} MB`
+        `retried ${counters.retried}, errors ${JSON.stringify(counters.errors)}, rss ${s.rssMB} MB, heap ${s.heapMB} MB, ` +
+        `server connections accepted ${rs.members.reduce((n, m) => n + m.connectionIds().length, 0)}`
     );
-  }, 30_000);
+  }, REPORT_EVERY_S * 1000);
   let round = 0;
   let chaosRunning: Promise<void> = Promise.resolve();
   const chaosTimer = setInterval(() => {
