@@ -46,6 +46,9 @@ import { ServerType, TopologyType, type ServerDescription, type TopologyDescript
 import { isMaxTimeMSExpired, TimeoutContext, type TimeoutOptions } from '../timeout';
 import { isTransactionCommand, TxnState } from '../transactions';
 import type { DocumentSequence } from '../wire';
+import type { PinKind } from '../pool/pool';
+import { ConnectionPin } from './connection_pin';
+import type { CursorCreation } from './cursor_response';
 import { Aspect, type AbstractOperation, type CommandSendOptions, type CommandTarget, type OperationContext } from './operation';
 import { RunCommandOperation } from './run_command';
 
@@ -56,6 +59,8 @@ export interface ExecutorConnection {
   readonly maxBsonObjectSize: number;
   readonly maxMessageSizeBytes: number;
   readonly maxWriteBatchSize: number;
+  /** True once the connection is unusable (pinned connections are checked before reuse). */
+  readonly closed?: boolean;
   command(
     db: string,
     command: Document,
@@ -68,6 +73,8 @@ export interface ExecutorServer {
   readonly description: ServerDescription;
   checkOut(options?: { signal?: AbortSignal; timeoutMS?: number }): Promise<ExecutorConnection>;
   checkIn(connection: ExecutorConnection): void;
+  /** Load-balanced mode: `connection` stays checked out for a cursor or a transaction (see ConnectionPin). */
+  markPinned?(connection: ExecutorConnection, kind: PinKind): void;
   /** SDAM "error handling" for an error raised while this server ran an operation. */
   handleError(error: unknown, connection?: ExecutorConnection): void;
 }
@@ -138,6 +145,8 @@ const AFTER_CLUSTER_TIME_COMMANDS = new Set([
 /** A `w: 0` write outside a transaction (in a transaction the operation's write concern is ignored). */
 function isUnacknowledged(operation: AbstractOperation<unknown>, session: ClientSession | undefined): boolean {
   if (operation.writeConcern === undefined || operation.writeConcern.isAcknowledged) return false;
+  // A read inherits the collection's write concern but never sends it: it is acknowledged.
+  if (!operation.supportsWriteConcern) return false;
   return !(session?.inTransaction && !isTransactionCommand(operation.commandName));
 }
 
@@ -454,18 +463,34 @@ async function attemptOnServer<T>(
   state: ExecutionState
 ): Promise<T> {
   const { timeout } = state;
+  const loadBalanced = server.description.type === ServerType.LoadBalancer;
+  // Load-balanced mode: a pinned connection is used as is (no check-out, no check-in).
+  let pin = loadBalanced ? pinnedConnectionFor(operation, session, state) : undefined;
+  if (pin?.closed) {
+    // load-balancers.md: nothing more is sent on a pinned connection that failed (e.g. no killCursors).
+    throw beforeSend(new MongoNetworkError(`The connection pinned to this ${pin.kind} is closed`));
+  }
   let connection: ExecutorConnection;
-  try {
-    // CSOT: checkout uses what is left of min(serverSelectionTimeoutMS, remaining timeoutMS).
-    const checkoutTimeoutMS = timeout.csotEnabled ? Math.max(1, Math.floor(timeout.serverSelectionBudget(client.serverSelectionTimeoutMS).timeoutMS)) : undefined;
-    connection = await server.checkOut({ timeoutMS: checkoutTimeoutMS });
-  } catch (error) {
-    beforeSend(error);
-    if (error instanceof MongoError) labelError(error, client, server.description, state, undefined);
-    if (timeout.csotEnabled && error instanceof MongoWaitQueueTimeoutError) {
-      throw beforeSend(timeout.timeoutError('Timed out waiting for a connection', error));
+  if (pin) {
+    connection = pin.connection;
+  } else {
+    try {
+      // CSOT: checkout uses what is left of min(serverSelectionTimeoutMS, remaining timeoutMS).
+      const checkoutTimeoutMS = timeout.csotEnabled ? Math.max(1, Math.floor(timeout.serverSelectionBudget(client.serverSelectionTimeoutMS).timeoutMS)) : undefined;
+      connection = await server.checkOut({ timeoutMS: checkoutTimeoutMS });
+    } catch (error) {
+      beforeSend(error);
+      if (error instanceof MongoError) labelError(error, client, server.description, state, undefined);
+      if (timeout.csotEnabled && error instanceof MongoWaitQueueTimeoutError) {
+        throw beforeSend(timeout.timeoutError('Timed out waiting for a connection', error));
+      }
+      throw error;
     }
-    throw error;
+    // A transaction pins its connection at its first command, until it ends (transactions.md "When to unpin").
+    if (loadBalanced && session && state.inTransaction) {
+      pin = new ConnectionPin(server, connection, 'transaction');
+      session.pinnedConnection = pin;
+    }
   }
   try {
     if (session?.snapshotEnabled && connection.maxWireVersion < MIN_SNAPSHOT_READS_WIRE_VERSION) {
@@ -486,24 +511,53 @@ async function attemptOnServer<T>(
       attempt: state.attempt,
       runCommand: (db, command, sendOptions) => runCommand(client, operation, server, connection, session, db, command, sendOptions, state)
     };
-    return await operation.execute(ctx);
+    const result = await operation.execute(ctx);
+    // A cursor left open on the server pins the connection for its getMores and killCursors.
+    if (loadBalanced && !pin && operation.hasAspect(Aspect.CURSOR_CREATING) && isOpenCursor(result)) {
+      pin = new ConnectionPin(server, connection, 'cursor');
+      result.pinnedConnection = pin;
+    }
+    return result;
   } catch (error) {
     let thrown = error;
+    let transient = false;
     if (error instanceof MongoError) {
       labelError(error, client, server.description, state, connection);
       const sent = !noAttemptErrors.has(error);
       if (session && sent && (error instanceof MongoNetworkError || error instanceof MongoOperationTimeoutError)) session.markDirty();
-      if (session && error.hasErrorLabel(MongoErrorLabel.TransientTransactionError)) session.unpin();
+      transient = error.hasErrorLabel(MongoErrorLabel.TransientTransactionError);
       if (timeout.csotEnabled && isMaxTimeMSExpired(error)) {
         thrown = timeout.timeoutError('The server reported MaxTimeMSExpired', error);
         for (const label of error.errorLabels) (thrown as MongoError).addErrorLabel(label);
       }
     }
     if (!noAttemptErrors.has(error as object)) server.handleError(error, connection);
+    // After SDAM error handling, so a pinned connection is checked in after its pool was cleared.
+    if (session && transient) session.unpin();
     throw thrown;
   } finally {
-    server.checkIn(connection);
+    if (!pin) server.checkIn(connection);
   }
+}
+
+/**
+ * Load-balanced mode: the connection an operation must run on, if any: its cursor's pin
+ * (getMore, killCursors), else the pin of the transaction it belongs to (commit and abort
+ * included; their retries run unpinned, as the session is unpinned before a retry).
+ */
+function pinnedConnectionFor(operation: AbstractOperation, session: ClientSession | undefined, state: ExecutionState): ConnectionPin | undefined {
+  const own = operation.pinnedConnection;
+  if (own instanceof ConnectionPin && !own.isReleased) return own;
+  const transactionPin = session?.pinnedConnection;
+  if (transactionPin instanceof ConnectionPin && !transactionPin.isReleased && (state.inTransaction || state.isTxnCommand)) return transactionPin;
+  return undefined;
+}
+
+/** A cursor-creating reply whose server cursor is still open. */
+function isOpenCursor(result: unknown): result is CursorCreation {
+  if (typeof result !== 'object' || result === null) return false;
+  const id = (result as Partial<CursorCreation>).id;
+  return Long.isLong(id) && !id.isZero();
 }
 
 /**
