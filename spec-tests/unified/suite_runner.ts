@@ -27,6 +27,8 @@ export interface UnifiedSuiteOptions {
   extraCases?: (ctx: SuiteContext) => Promise<CaseResult[]>;
   /** How many tests run at once in differential mode (each on its own mock deployment). */
   differentialConcurrency?: number;
+  /** Why this suite's unified tests are not compared in differential mode (they are skipped with it). */
+  differentialSkip?: string;
 }
 
 interface LoadedCase {
@@ -102,6 +104,8 @@ async function runNormal(cases: LoadedCase[], options: UnifiedSuiteOptions): Pro
 }
 
 async function runDifferentialCases(cases: LoadedCase[], options: UnifiedSuiteOptions): Promise<CaseResult[]> {
+  const reason = options.differentialSkip;
+  if (reason) return cases.map((c) => skip(c.name, reason));
   return mapLimit(cases, options.differentialConcurrency ?? 8, (c) =>
     runCase(c.name, async () => {
       if (c.unsupported) throw new Error(c.unsupported);
