@@ -92,3 +92,5 @@ export type { ChangeStreamOptions } from './change_stream';
 export type * from './change_stream_events';
 export * from './gridfs';
 export { TimeoutMode } from './timeout';
+export { MongoLogger, SeverityLevel, MongoLoggableComponent } from './logger';
+export type { Log, MongoDBLogWritable, LogComponentSeveritiesClientOptions, MongoLoggerMongoClientOptions } from './logger';

@@ -135,7 +135,7 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
     // Validate the URI, options and credentials now (spec: errors at construction). A
     // mongodb+srv URI is only syntax-checked here; its options are resolved by connect().
     const connectionString = parseConnectionString(url);
-    if (!connectionString.isSrv) this.resolved = { ...buildMongoOptions(connectionString, clientOptions), ...loggerOptions };
+    if (!connectionString.isSrv) this.resolved = { ...buildMongoOptions(connectionString, parsableOptions(clientOptions)), ...loggerOptions };
     this.serverSessionPool = new ServerSessionPool(() => this.clientTopology?.description.logicalSessionTimeoutMinutes ?? null);
     this.commandMonitor = new CommandMonitor(this, { logger: this.logger });
     if (this.logger.enabled) logPoolAndTopologyEvents(this as unknown as LoggedEventSource, this.logger);
@@ -159,7 +159,7 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
 
   private async doConnect(): Promise<this> {
     const options = this.resolved ?? {
-      ...(await parseOptions(this.#rawUrl, this.clientOptions, { srvResolver: this.clientOptions.srvResolver })),
+      ...(await parseOptions(this.#rawUrl, parsableOptions(this.clientOptions), { srvResolver: this.clientOptions.srvResolver })),
       ...this.loggerOptions
     };
     for (const warning of options.warnings) process.emitWarning(warning, { code: 'MONGOWIRE_OPTION' });
@@ -236,6 +236,7 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
           get generation() {
             return pool.generation;
           },
+          generationFor: (serviceId) => pool.generationFor(serviceId),
           clear: (opts) => pool.clear(opts),
           ready: () => pool.ready(),
           close: () => {
@@ -495,6 +496,12 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
 
 /** `client.bulkWrite` options as callers give them (`writeConcern` may be a plain object). */
 export type ClientBulkWriteCallOptions = Omit<ClientBulkWriteOptions, 'writeConcern'> & { writeConcern?: WriteConcernOptions | WriteConcern };
+
+/** The options URI parsing understands: the code-only hooks removed. */
+function parsableOptions(options: MongoClientConstructorOptions): MongoClientOptions {
+  const { serverSelector: _serverSelector, srvResolver: _srvResolver, ...rest } = options;
+  return rest;
+}
 
 /** Re-emits `names` from `source` on `target`. */
 function forwardEvents(source: EventEmitter, names: readonly string[], target: EventEmitter): void {

@@ -78,3 +78,10 @@ describe('validation at construction', () => {
     expect(client.db().databaseName).toBe('app');
   });
 });
+
+test('code-only hooks (serverSelector, srvResolver) are not reported as unsupported options', () => {
+  const warnings: string[] = [];
+  const client = new MongoClient('mongodb://h:1/', { serverSelector: (_t, servers) => servers, srvResolver: { resolveSrv: async () => [], resolveTxt: async () => [] } });
+  warnings.push(...client.options.warnings);
+  expect(warnings.filter((w) => /Unsupported client option/.test(w))).toEqual([]);
+});
