@@ -50,6 +50,19 @@ export interface ClientSessionOptions {
   defaultTimeoutMS?: number;
 }
 
+/**
+ * Load-balanced mode (load-balancers.md "Connection Pinning"): a connection kept checked out for
+ * a cursor's getMore/killCursors or for every command of a transaction. The executor creates it.
+ */
+export interface PinnedConnection {
+  /** What the connection is held for (reported in wait queue timeout errors). */
+  readonly kind: 'cursor' | 'transaction';
+  /** The connection is no longer usable (e.g. a network error): nothing more may be sent on it. */
+  readonly closed: boolean;
+  /** Checks the connection back into its pool. Idempotent. */
+  release(): void;
+}
+
 /** The server-side half of a session: its id and transaction number. */
 export class ServerSession {
   readonly id: { id: Binary };
@@ -170,8 +183,12 @@ export class ClientSession extends EventEmitter {
   /** Snapshot sessions: the atClusterTime fixed by the first read (or given in the options). */
   snapshotTime?: Timestamp;
   transaction: Transaction = new Transaction();
-  /** Load-balanced mode: the connection pinned to this session (cursors, transactions). */
-  pinnedConnection?: unknown;
+  /**
+   * Load-balanced mode: the connection pinned to this session's transaction (kept after commit,
+   * for commit retries, until the next transaction or operation, an abort, or `endSession`).
+   * Cursors outside transactions pin their own connection.
+   */
+  pinnedConnection?: PinnedConnection;
   /**
    * @internal The deadline of a `withTransaction` call (CSOT): operations run with this session
    * inside the callback use it. Do not modify.
@@ -251,9 +268,15 @@ export class ClientSession extends EventEmitter {
     return this.transaction.pinnedServer !== undefined || this.pinnedConnection !== undefined;
   }
 
-  /** Unpins the session from its mongos (transactions spec "When to unpin"). */
+  /**
+   * Unpins the session from its mongos (transactions spec "When to unpin"); in load-balanced
+   * mode, checks its pinned connection back in.
+   */
   unpin(): void {
     this.transaction.pinnedServer = undefined;
+    const pinned = this.pinnedConnection;
+    this.pinnedConnection = undefined;
+    pinned?.release();
   }
 
   /** Transaction numbers are applied lazily so the server session is only taken when a command is sent. */
@@ -326,7 +349,6 @@ export class ClientSession extends EventEmitter {
     } finally {
       this.ended = true;
       this.unpin();
-      this.pinnedConnection = undefined;
       if (this.serverSessionValue) {
         this.owner.serverSessionPool.release(this.serverSessionValue);
         this.serverSessionValue = undefined;

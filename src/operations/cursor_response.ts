@@ -1,6 +1,7 @@
 /** Reading the `cursor` sub-document of find, aggregate, list and getMore replies. */
 import { Long, type Document } from 'bson';
 import { MongoUnexpectedServerResponseError } from '../errors';
+import type { PinnedConnection } from '../sessions';
 
 /** A database and collection name pair. */
 export interface Namespace {
@@ -20,6 +21,11 @@ export interface CursorBatch {
 /** The first batch plus the server that owns the cursor (getMore and killCursors must go there). */
 export interface CursorCreation extends CursorBatch {
   address: string;
+  /**
+   * Load-balanced mode, cursor still open on the server (outside a transaction): the connection
+   * that created it, which getMore and killCursors must use. The cursor releases it when done.
+   */
+  pinnedConnection?: PinnedConnection;
 }
 
 export function parseNamespace(ns: string): Namespace {

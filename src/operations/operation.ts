@@ -6,7 +6,7 @@
 import type { Document } from 'bson';
 import type { ReadConcern } from '../read_concern';
 import { ReadPreference } from '../read_preference';
-import type { ClientSession } from '../sessions';
+import type { ClientSession, PinnedConnection } from '../sessions';
 import type { WriteConcern } from '../write_concern';
 import type { DocumentSequence } from '../wire';
 import type { ServerDescription } from '../sdam/types';
@@ -92,6 +92,11 @@ export abstract class AbstractOperation<TResult = unknown> {
   session?: ClientSession;
   /** Set for operations that must run on a given server (getMore, killCursors). */
   serverAddress?: string;
+  /**
+   * Load-balanced mode: run on this connection (a cursor's getMore and killCursors) instead of
+   * checking one out; the executor neither checks it out nor in.
+   */
+  pinnedConnection?: PinnedConnection;
   /**
    * aggregate with `$out`/`$merge`: select with `secondaryWritableServerSelector` (the read
    * preference when every server is 5.0+, else the primary) instead of the read preference.

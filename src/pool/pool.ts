@@ -173,6 +173,12 @@ export interface ClearOptions {
 
 export type PoolState = 'paused' | 'ready' | 'closed';
 
+/**
+ * Load-balanced mode: what a checked-out connection is held for beyond one operation (a cursor's
+ * getMores, or a transaction). Counted for the wait queue timeout message.
+ */
+export type PinKind = 'cursor' | 'transaction';
+
 const WAIT_QUEUE_TIMEOUT_MESSAGE = 'Timed out while checking out a connection from connection pool';
 const POOL_CLOSED_MESSAGE = 'Attempted to check out a connection from closed connection pool';
 
@@ -249,6 +255,8 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
   private readonly available: C[] = [];
   private readonly availableSince: number[] = [];
   private readonly checkedOut = new Set<C>();
+  /** Load-balanced mode: checked-out connections pinned to a cursor or a transaction. */
+  private readonly pinned = new Map<C, PinKind>();
   private readonly pending = new Set<Establishment>();
   private readonly waitQueue: Waiter<C>[] = [];
   private queuedWaiters = 0;
@@ -406,10 +414,7 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
       }
       const timeoutMS = options?.timeoutMS ?? this.options.waitQueueTimeoutMS;
       if (timeoutMS > 0) {
-        waiter.timer = setTimeout(
-          () => this.failWaiter(waiter, 'timeout', new MongoWaitQueueTimeoutError(this.address, WAIT_QUEUE_TIMEOUT_MESSAGE)),
-          timeoutMS
-        );
+        waiter.timer = setTimeout(() => this.failWaiter(waiter, 'timeout', this.waitQueueTimeoutError()), timeoutMS);
       }
       waiter.queued = true;
       this.queuedWaiters++;
@@ -427,6 +432,7 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
     if (!this.checkedOut.delete(connection)) {
       throw new MongoRuntimeError(`Connection ${connection.id} is not checked out of the pool for ${this.address}`);
     }
+    this.pinned.delete(connection);
     if (this.wants('connectionCheckedIn')) {
       this.publish('connectionCheckedIn', new ConnectionCheckedInEvent(this.address, connection.id));
     }
@@ -442,6 +448,42 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
     }
     if (this.waitQueue.length > 0) this.processWaitQueue();
     this.ensureBackground();
+  }
+
+  /**
+   * Load-balanced mode: records that the checked-out `connection` is pinned to a cursor or a
+   * transaction (it stays checked out until `checkIn`, which ends the pin). Only the wait queue
+   * timeout message uses it. No-op for a connection that is not checked out.
+   */
+  markPinned(connection: C, kind: PinKind): void {
+    if (this.checkedOut.has(connection)) this.pinned.set(connection, kind);
+  }
+
+  /** How many checked-out connections are pinned to cursors and to transactions. */
+  pinnedConnectionCounts(): { cursors: number; transactions: number } {
+    let cursors = 0;
+    let transactions = 0;
+    for (const kind of this.pinned.values()) {
+      if (kind === 'cursor') cursors++;
+      else transactions++;
+    }
+    return { cursors, transactions };
+  }
+
+  /**
+   * load-balancers.md "Connection Tracking": in load-balanced mode the message says what the
+   * checked-out connections are used for.
+   */
+  private waitQueueTimeoutError(): MongoWaitQueueTimeoutError {
+    if (!this.options.loadBalanced) return new MongoWaitQueueTimeoutError(this.address, WAIT_QUEUE_TIMEOUT_MESSAGE);
+    const { cursors, transactions } = this.pinnedConnectionCounts();
+    const others = this.checkedOut.size - cursors - transactions;
+    return new MongoWaitQueueTimeoutError(
+      this.address,
+      `Timeout waiting for connection from the connection pool. maxPoolSize: ${this.options.maxPoolSize}, ` +
+        `connections in use by cursors: ${cursors}, connections in use by transactions: ${transactions}, ` +
+        `connections in use by other operations: ${others}`
+    );
   }
 
   /** Checks a connection out, runs `fn` with it, and checks it back in whatever happens. */
@@ -509,7 +551,7 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
   /**
    * Closes the pool: closes the available connections, aborts pending establishments, fails every
    * waiting check-out with `MongoPoolClosedError` and stops the background run. In-use
-   * connections are closed when checked in. Idempotent.
+   * connections are closed when checked in (pinned ones have their socket closed now). Idempotent.
    */
   close(): void {
     this.emitCreatedEvent();
@@ -523,6 +565,9 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
     const connections = this.available.splice(0);
     this.availableSince.length = 0;
     for (const connection of connections) this.closeConnection(connection, 'poolClosed');
+    // Pinned connections wait for a cursor or transaction that may never come back: close their
+    // sockets now (they are reported closed when checked in).
+    for (const connection of this.pinned.keys()) connection.destroy();
     if (this.wants('connectionPoolClosed')) {
       this.publish('connectionPoolClosed', new PoolClosedEvent(this.address));
     }

@@ -3,7 +3,7 @@
  * and SDAM error handling routed to the topology.
  */
 import type { Document, ObjectId } from 'bson';
-import type { ConnectionPool, PoolConnection, CheckOutOptions } from '../pool/pool';
+import type { ConnectionPool, PoolConnection, CheckOutOptions, PinKind } from '../pool/pool';
 import type { Topology } from './topology';
 import type { ServerDescription } from './types';
 
@@ -42,6 +42,11 @@ export class Server<C extends ServerConnection = ServerConnection> {
   checkIn(connection: C): void {
     this.pool.decrementOperationCount();
     this.pool.checkIn(connection);
+  }
+
+  /** Load-balanced mode: the checked-out connection stays with a cursor or a transaction until checked in. */
+  markPinned(connection: C, kind: PinKind): void {
+    this.pool.markPinned(connection, kind);
   }
 
   /** SDAM application-error handling (stale errors are filtered by generation there). */

@@ -64,6 +64,8 @@ export interface PoolClearOptions {
 export interface PoolHandle {
   /** Incremented by each clear; connections and errors carry the generation they were created in. */
   readonly generation: number;
+  /** Load-balanced mode: the generation of `serviceId`'s connections (each service is cleared on its own). */
+  generationFor?(serviceId?: ObjectId): number;
   clear(options?: PoolClearOptions): void;
   /** Marks the pool usable after a successful check. */
   ready(): void;
@@ -288,8 +290,10 @@ export class Topology extends EventEmitter<SdamEventMap> {
     if (error instanceof MongoPoolClearedError) return;
 
     const loadBalanced = this.current.type === TopologyType.LoadBalanced;
-    const generation = context.generation ?? handles.pool.generation;
-    if (!loadBalanced && generation < handles.pool.generation) return;
+    // Stale: the connection predates the last clear of its pool (load-balanced: of its service).
+    const currentGeneration = (loadBalanced ? handles.pool.generationFor?.(context.serviceId) : undefined) ?? handles.pool.generation;
+    const generation = context.generation ?? currentGeneration;
+    if (generation < currentGeneration) return;
     const errorTopologyVersion = topologyVersionOf(error);
     if (compareTopologyVersion(server.topologyVersion, errorTopologyVersion) >= 0) return;
 
