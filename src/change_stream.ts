@@ -17,6 +17,15 @@
  * - A change without `_id` (projected away) is a `MongoChangeStreamError` and closes the stream.
  * - Read concern: change streams accept only "majority" or no read concern; others are left to the
  *   server to reject.
+ * - CSOT (client-side-operations-timeout.md "Change Streams"): `timeoutMS` applies to the initial
+ *   aggregate (with `maxTimeMS`) and, separately, to each `next()` / `tryNext()` / `hasNext()` call,
+ *   covering its getMore and any resume (killCursors excepted: it gets its own bounded timeout).
+ *   getMores carry no `maxTimeMS`, or `min(maxAwaitTimeMS, remaining − minRTT)` when
+ *   `maxAwaitTimeMS` is set; `maxAwaitTimeMS >= timeoutMS` is an error. A call that times out
+ *   (MongoOperationTimeoutError) does not close the stream: call `next()` again — it resumes,
+ *   without a getMore first — or close it and watch again. If the timeout happens before any
+ *   change was received, the server may not be able to scan the oplog within `timeoutMS`: close
+ *   the stream and create a new one with a higher `timeoutMS`.
  *
  * Differences from the official Node driver (both within the spec), visible in the differential
  * unified runs: the old cursor is killed before resuming (spec SHOULD; the official driver does
@@ -32,6 +41,7 @@ import {
   MongoError,
   MongoErrorCode,
   MongoErrorLabel,
+  MongoOperationTimeoutError,
   MongoServerError
 } from './errors';
 import type { CollationOptions } from './mongo_types';
@@ -42,7 +52,8 @@ import { KillCursorsOperation } from './operations/kill_cursors';
 import type { AbstractOperation, OperationContext } from './operations/operation';
 import { ReadConcern, type ReadConcernLike } from './read_concern';
 import { ReadPreference, type ReadPreferenceLike } from './read_preference';
-import { ClientSession, type SessionOwner } from './sessions';
+import { ClientSession, type PinnedConnection, type SessionOwner } from './sessions';
+import { TimeoutContext, validateMaxAwaitTimeMS, validateTimeoutMS } from './timeout';
 
 export interface ChangeStreamOptions {
   /** `'default'`, `'updateLookup'`, `'whenAvailable'` or `'required'` (not validated: the server does). */
@@ -158,6 +169,8 @@ interface ServerCursor {
   id: Long;
   ns: Namespace;
   address: string;
+  /** Load-balanced mode: the connection of the aggregate, used by getMore and killCursors. */
+  pin?: PinnedConnection;
 }
 
 export class ChangeStream<TSchema extends Document = Document, TChange extends Document = ChangeStreamDocument<TSchema>>
@@ -180,6 +193,8 @@ export class ChangeStream<TSchema extends Document = Document, TChange extends D
   private hasReturnedChange = false;
   private maxWireVersion?: number;
   private started = false;
+  /** CSOT: a call timed out; the next one resumes (a new aggregate) without a getMore first. */
+  private resumeNeeded = false;
   private isClosed = false;
   /** Calls are serialized: one server round trip at a time. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -196,7 +211,8 @@ export class ChangeStream<TSchema extends Document = Document, TChange extends D
     this.options = { ...options };
     this.readPreference = ReadPreference.fromOptions({ readPreference: options.readPreference }) ?? defaults.readPreference;
     this.readConcern = ReadConcern.fromOptions({ readConcern: options.readConcern }) ?? defaults.readConcern;
-    this.timeoutMS = options.timeoutMS ?? defaults.timeoutMS;
+    this.timeoutMS = validateTimeoutMS(options.timeoutMS) ?? defaults.timeoutMS;
+    validateMaxAwaitTimeMS({ timeoutMS: this.timeoutMS, maxAwaitTimeMS: options.maxAwaitTimeMS });
     this.cachedResumeToken = options.startAfter ?? options.resumeAfter ?? null;
     this.startAtOperationTime = options.startAtOperationTime;
   }
@@ -221,7 +237,7 @@ export class ChangeStream<TSchema extends Document = Document, TChange extends D
    */
   init(): Promise<this> {
     return this.serialize(async () => {
-      if (!this.started && !this.isClosed) await this.fetchBatch();
+      if (!this.started && !this.isClosed) await this.fetchBatch(this.callDeadline());
       return this;
     });
   }
@@ -229,10 +245,11 @@ export class ChangeStream<TSchema extends Document = Document, TChange extends D
   /** The next change, waiting (getMore after getMore) until one arrives. */
   next(): Promise<TChange> {
     return this.serialize(async () => {
+      const deadline = this.callDeadline();
       for (;;) {
         if (this.buffer.length > 0) return this.returnChange();
         if (this.isClosed) throw new MongoAPIError(CLOSED_MESSAGE);
-        await this.fetchBatch();
+        await this.fetchBatch(deadline);
       }
     });
   }
@@ -244,10 +261,11 @@ export class ChangeStream<TSchema extends Document = Document, TChange extends D
   tryNext(): Promise<TChange | null> {
     return this.serialize(async () => {
       if (this.buffer.length === 0 && !this.isClosed) {
+        const deadline = this.callDeadline();
         const wasStarted = this.started;
-        await this.fetchBatch();
+        await this.fetchBatch(deadline);
         // A lazily started stream: the aggregate, then the one getMore (pymongo runs the aggregate in watch()).
-        if (!wasStarted && this.buffer.length === 0 && !this.isClosed) await this.fetchBatch();
+        if (!wasStarted && this.buffer.length === 0 && !this.isClosed) await this.fetchBatch(deadline);
       }
       return this.buffer.length > 0 ? this.returnChange() : null;
     });
@@ -256,10 +274,11 @@ export class ChangeStream<TSchema extends Document = Document, TChange extends D
   /** Waits until a change is available (true) or the stream ends (false). */
   hasNext(): Promise<boolean> {
     return this.serialize(async () => {
+      const deadline = this.callDeadline();
       for (;;) {
         if (this.buffer.length > 0) return true;
         if (this.isClosed) return false;
-        await this.fetchBatch();
+        await this.fetchBatch(deadline);
       }
     });
   }
@@ -298,11 +317,26 @@ export class ChangeStream<TSchema extends Document = Document, TChange extends D
     return run;
   }
 
-  /** One round trip: the initial aggregate, a getMore, or (after a resumable getMore error) a resume. */
-  private async fetchBatch(): Promise<void> {
+  /** CSOT: the deadline of one iteration call (the session's inside withTransaction); undefined without timeoutMS. */
+  private callDeadline(): TimeoutContext | undefined {
+    const inherited = this.options.session?.timeoutContext;
+    if (inherited) return inherited;
+    return this.timeoutMS === undefined ? undefined : new TimeoutContext({ timeoutMS: this.timeoutMS });
+  }
+
+  /**
+   * One round trip under `deadline`: the initial aggregate, a getMore, or (after a resumable getMore
+   * error, or a previous call's timeout) a resume.
+   */
+  private async fetchBatch(deadline: TimeoutContext | undefined): Promise<void> {
     try {
       if (!this.started) {
-        await this.aggregate(false);
+        await this.aggregate(false, deadline);
+        return;
+      }
+      if (this.resumeNeeded) {
+        this.resumeNeeded = false;
+        await this.resume(deadline);
         return;
       }
       const cursor = this.cursor;
@@ -311,21 +345,33 @@ export class ChangeStream<TSchema extends Document = Document, TChange extends D
         return;
       }
       try {
-        await this.getMore(cursor);
+        await this.getMore(cursor, deadline);
       } catch (error) {
         if (this.isClosed) return;
-        if (!isResumableChangeStreamError(error, this.maxWireVersion)) throw error;
-        this.cursor = null;
-        await this.killCursor(cursor);
-        await this.aggregate(true);
+        if (error instanceof MongoOperationTimeoutError || !isResumableChangeStreamError(error, this.maxWireVersion)) throw error;
+        await this.resume(deadline);
       }
     } catch (error) {
+      if (error instanceof MongoOperationTimeoutError && !this.isClosed) {
+        // CSOT: a timed-out call does not invalidate the stream; the next call resumes.
+        if (this.started) this.resumeNeeded = true;
+        throw error;
+      }
       await this.close();
       throw error;
     }
   }
 
-  private async aggregate(resuming: boolean): Promise<void> {
+  /** Kills the current server cursor (if any) and opens a new one from the cached resume point. */
+  private async resume(deadline: TimeoutContext | undefined): Promise<void> {
+    const cursor = this.cursor;
+    this.cursor = null;
+    this.buffer = [];
+    if (cursor) await this.killCursor(cursor);
+    await this.aggregate(true, deadline);
+  }
+
+  private async aggregate(resuming: boolean, deadline: TimeoutContext | undefined): Promise<void> {
     if (!this.session) {
       this.session = this.options.session ?? new ClientSession(this.client, {}, false);
       this.ownsSession = !this.options.session;
@@ -338,6 +384,7 @@ export class ChangeStream<TSchema extends Document = Document, TChange extends D
         readPreference: this.readPreference,
         readConcern: this.readConcern,
         timeoutMS: this.timeoutMS,
+        timeoutContext: deadline,
         batchSize: this.options.batchSize,
         collation: this.options.collation,
         comment: this.options.comment
@@ -346,7 +393,7 @@ export class ChangeStream<TSchema extends Document = Document, TChange extends D
     const reply = await this.client.executeOperation(operation);
     this.started = true;
     if (this.isClosed) {
-      await this.killCursor({ id: reply.id, ns: reply.ns, address: reply.address });
+      await this.killCursor({ id: reply.id, ns: reply.ns, address: reply.address, pin: reply.pinnedConnection });
       return;
     }
     this.maxWireVersion = operation.maxWireVersion;
@@ -358,19 +405,23 @@ export class ChangeStream<TSchema extends Document = Document, TChange extends D
     ) {
       this.startAtOperationTime = operation.operationTime;
     }
-    this.cursor = { id: reply.id, ns: reply.ns, address: reply.address };
+    this.cursor = { id: reply.id, ns: reply.ns, address: reply.address, pin: reply.pinnedConnection };
     this.receive(reply);
   }
 
-  private async getMore(cursor: ServerCursor): Promise<void> {
+  private async getMore(cursor: ServerCursor, deadline: TimeoutContext | undefined): Promise<void> {
     const operation = new ChangeStreamGetMoreOperation(cursor.ns, cursor.id, cursor.address, {
       session: this.session,
       readPreference: this.readPreference,
       timeoutMS: this.timeoutMS,
+      // CSOT: no derived maxTimeMS on getMore; maxAwaitTimeMS is capped by the remaining time.
+      timeoutContext: deadline,
+      omitMaxTimeMS: deadline !== undefined,
       batchSize: this.options.batchSize,
       maxTimeMS: this.options.maxAwaitTimeMS,
       comment: this.options.comment
     });
+    operation.pinnedConnection = cursor.pin;
     try {
       const batch = await this.client.executeOperation(operation);
       if (this.isClosed) return;
@@ -422,20 +473,27 @@ export class ChangeStream<TSchema extends Document = Document, TChange extends D
     return change as TChange;
   }
 
+  /** Kills the server cursor (errors ignored) and releases its pinned connection (load-balanced mode). */
   private async killCursor(cursor: ServerCursor): Promise<void> {
-    if (cursor.id.isZero() || !this.session || this.session.hasEnded) return;
-    const id = cursor.id;
-    cursor.id = Long.ZERO;
-    await this.client
-      .executeOperation(
-        new KillCursorsOperation(cursor.ns, id, cursor.address, {
-          session: this.session,
-          readPreference: this.readPreference,
-          // Bounded: after a network error the old server may be unselectable for a while.
-          timeoutMS: Math.min(this.timeoutMS ?? KILL_CURSORS_TIMEOUT_MS, KILL_CURSORS_TIMEOUT_MS)
-        })
-      )
-      .catch(() => undefined);
+    const pin = cursor.pin;
+    cursor.pin = undefined;
+    try {
+      // No killCursors on a pinned connection that failed: it is no longer valid (load-balancers.md).
+      if (cursor.id.isZero() || !this.session || this.session.hasEnded || pin?.closed) return;
+      const id = cursor.id;
+      cursor.id = Long.ZERO;
+      const operation = new KillCursorsOperation(cursor.ns, id, cursor.address, {
+        session: this.session,
+        readPreference: this.readPreference,
+        // Bounded: after a network error the old server may be unselectable for a while (a pinned
+        // connection needs no selection, so it runs without a timeout of its own).
+        timeoutMS: pin ? this.timeoutMS : Math.min(this.timeoutMS ?? KILL_CURSORS_TIMEOUT_MS, KILL_CURSORS_TIMEOUT_MS)
+      });
+      operation.pinnedConnection = pin;
+      await this.client.executeOperation(operation).catch(() => undefined);
+    } finally {
+      pin?.release();
+    }
   }
 }
 

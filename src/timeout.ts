@@ -94,12 +94,13 @@ export class TimeoutContext {
   /**
    * CSOT "Server Selection": `min(serverSelectionTimeoutMS, remaining timeoutMS)`; also the budget
    * for connection checkout. Returns whether the CSOT deadline (not serverSelectionTimeoutMS) is
-   * the binding limit, so a failure can be reported as a timeout.
+   * the binding limit, so a failure can be reported as a timeout. The client passes its own
+   * serverSelectionTimeoutMS (a context created by a cursor or withTransaction may not know it).
    */
-  serverSelectionBudget(): { timeoutMS: number; limitedByDeadline: boolean } {
+  serverSelectionBudget(serverSelectionTimeoutMS: number = this.serverSelectionTimeoutMS): { timeoutMS: number; limitedByDeadline: boolean } {
     const remaining = this.remainingMS;
-    const sst = this.serverSelectionTimeoutMS > 0 ? this.serverSelectionTimeoutMS : Infinity;
-    if (!this.csotEnabled || remaining >= sst) return { timeoutMS: this.serverSelectionTimeoutMS, limitedByDeadline: false };
+    const sst = serverSelectionTimeoutMS > 0 ? serverSelectionTimeoutMS : Infinity;
+    if (!this.csotEnabled || remaining >= sst) return { timeoutMS: serverSelectionTimeoutMS, limitedByDeadline: false };
     return { timeoutMS: Math.max(0, remaining), limitedByDeadline: true };
   }
 
@@ -175,4 +176,28 @@ export function resolveCursorTimeoutMode(options: { timeoutMS?: number; timeoutM
   }
   if (options.timeoutMS === undefined) return undefined;
   return options.timeoutMode ?? TimeoutMode.cursorLifetime;
+}
+
+/**
+ * CSOT "Tailable awaitData Cursors" / "Change Streams": drivers error when `maxAwaitTimeMS` is
+ * set, `timeoutMS` is non-zero and `maxAwaitTimeMS >= timeoutMS` (the server would wait longer
+ * than the client is willing to).
+ */
+export function validateMaxAwaitTimeMS(options: { timeoutMS?: number; maxAwaitTimeMS?: number }): void {
+  const { timeoutMS, maxAwaitTimeMS } = options;
+  if (maxAwaitTimeMS === undefined || timeoutMS === undefined || timeoutMS === 0) return;
+  if (maxAwaitTimeMS >= timeoutMS) {
+    throw new MongoInvalidArgumentError(`maxAwaitTimeMS (${maxAwaitTimeMS}) must be less than timeoutMS (${timeoutMS})`);
+  }
+}
+
+/**
+ * The `maxTimeMS` of a tailable awaitData getMore: `min(maxAwaitTimeMS, remaining − minRoundTripTime)`.
+ * When the deadline leaves no time, `maxAwaitTimeMS` is returned unchanged and the executor's
+ * pre-send check raises the timeout error (without sending).
+ */
+export function awaitDataMaxTimeMS(maxAwaitTimeMS: number, timeout: TimeoutContext | undefined, minRoundTripTime: number | null | undefined): number {
+  if (!timeout?.csotEnabled) return maxAwaitTimeMS;
+  const left = Math.floor(timeout.remainingMS - (minRoundTripTime ?? 0));
+  return left >= 1 ? Math.min(maxAwaitTimeMS, left) : maxAwaitTimeMS;
 }

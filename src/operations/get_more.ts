@@ -1,11 +1,16 @@
 /** `getMore` (find_getmore_killcursors_commands.md): pinned to the cursor's server and session. */
 import type { Document, Long } from 'bson';
+import { awaitDataMaxTimeMS } from '../timeout';
 import { parseCursorReply, RAW_BATCH_BSON, type CursorBatch, type Namespace } from './cursor_response';
 import { Aspect, aspects, CommandOperation, type BaseOperationOptions, type CommandSendOptions, type CommandTarget } from './operation';
 
 export interface GetMoreOptions extends BaseOperationOptions {
   batchSize?: number;
-  /** Sent as the getMore's `maxTimeMS` (tailable awaitData cursors: maxAwaitTimeMS). */
+  /**
+   * Sent as the getMore's `maxTimeMS` (tailable awaitData cursors: maxAwaitTimeMS). Under CSOT it
+   * is capped by `remaining timeoutMS − minRoundTripTime` of `timeoutContext` (cursors run their
+   * getMores with `omitMaxTimeMS`, so the executor leaves this value alone).
+   */
   maxTimeMS?: number;
   raw?: boolean;
 }
@@ -40,7 +45,7 @@ export class GetMoreOperation extends CommandOperation<CursorBatch> {
     const cmd: Document = { getMore: this.cursorId, collection: this.ns.collection };
     const { batchSize, maxTimeMS, comment } = this.getMoreOptions;
     if (typeof batchSize === 'number' && batchSize !== 0) cmd.batchSize = Math.abs(batchSize);
-    if (typeof maxTimeMS === 'number') cmd.maxTimeMS = maxTimeMS;
+    if (typeof maxTimeMS === 'number') cmd.maxTimeMS = awaitDataMaxTimeMS(maxTimeMS, this.options.timeoutContext, target.description.minRoundTripTime);
     if (comment !== undefined && target.maxWireVersion >= COMMENT_ON_GETMORE_WIRE_VERSION) cmd.comment = comment;
     return cmd;
   }
