@@ -66,7 +66,7 @@ import {
   type IndexOptions,
   type ListIndexesOptions as ListIndexesOperationOptions
 } from './operations/indexes';
-import { inheritOptions, type WithCallOptions } from './operations/inherited_options';
+import { inheritOptions, rejectTimeoutOverrideInTransaction, type WithCallOptions } from './operations/inherited_options';
 import type { ListCollectionsOptions as ListCollectionsOperationOptions } from './operations/list_collections';
 import { RenameOperation, type RenameOptions as RenameOperationOptions } from './operations/rename';
 import { ChangeStream, type ChangeStreamOptions } from './change_stream';
@@ -182,6 +182,7 @@ export class Collection<TSchema extends Document = Document> {
 
   /** Per-call write options over the collection's write concern and timeoutMS. */
   private resolveWriteOptions<O extends WriteCallOptions>(options: O | undefined): Omit<O, 'writeConcern'> & { writeConcern?: WriteConcern } {
+    rejectTimeoutOverrideInTransaction(options);
     const given = options ?? ({} as O);
     return {
       ...given,

@@ -25,7 +25,7 @@ import type { IndexSpecification } from './mongo_types';
 import { CreateCollectionOperation, type CreateCollectionOptions } from './operations/create_collection';
 import { DbStatsOperation, type DbStatsOptions } from './operations/db_stats';
 import { DropCollectionOperation, DropDatabaseOperation } from './operations/drop';
-import { inheritOptions, type WithCallOptions } from './operations/inherited_options';
+import { inheritOptions, rejectTimeoutOverrideInTransaction, type WithCallOptions } from './operations/inherited_options';
 import type { BaseOperationOptions } from './operations/operation';
 import { RenameOperation } from './operations/rename';
 import { ValidateCollectionOperation, type ValidateCollectionOptions } from './operations/validate_collection';
@@ -112,6 +112,7 @@ export class Database {
     if (command === null || typeof command !== 'object' || Array.isArray(command) || Object.keys(command).length === 0) {
       throw new MongoInvalidArgumentError('command must be a non-empty document');
     }
+    rejectTimeoutOverrideInTransaction(options);
     const readPreference = ReadPreference.fromOptions({ readPreference: options.readPreference }) ?? ReadPreference.primary;
     return this.client.executeOperation(
       new RunCommandOperation<T>(this.databaseName, command, { session: options.session, readPreference, timeoutMS: options.timeoutMS ?? this.timeoutMS })

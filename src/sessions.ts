@@ -16,8 +16,10 @@ import {
   commitTransaction,
   startTransaction,
   withTransaction,
+  type EndOptions,
   type WithTransactionCallback,
-  type WithTransactionHooks
+  type WithTransactionHooks,
+  type WithTransactionOptions
 } from './transactions';
 import type { WriteConcern, WriteConcernOptions } from './write_concern';
 
@@ -322,30 +324,39 @@ export class ClientSession extends EventEmitter {
     startTransaction(this, options);
   }
 
-  async commitTransaction(): Promise<void> {
-    await commitTransaction(this);
+  /** `timeoutMS` overrides the session's `defaultTimeoutMS` for this commit (CSOT). */
+  async commitTransaction(options?: { timeoutMS?: number }): Promise<void> {
+    await commitTransaction(this, callTimeout(options));
   }
 
-  /** Aborts the transaction; server errors are ignored (transactions spec). */
-  async abortTransaction(): Promise<void> {
-    await abortTransaction(this);
+  /** Aborts the transaction; server errors are ignored (transactions spec). `timeoutMS` as for commit. */
+  async abortTransaction(options?: { timeoutMS?: number }): Promise<void> {
+    await abortTransaction(this, callTimeout(options));
   }
 
   /**
    * Runs `callback` in a transaction and commits it, retrying on TransientTransactionError and
    * UnknownTransactionCommitResult for up to 120 s (or `timeoutMS`). The callback may run more than once.
+   *
+   * CSOT: with `timeoutMS` (here, the session's `defaultTimeoutMS` or the client's) the whole call
+   * runs under one deadline, which operations in the callback that use this session share; it is
+   * not applied to operations that do not use the session, and giving such an operation its own
+   * `timeoutMS` is a MongoInvalidArgumentError. An abort after a failed callback gets a fresh timeout.
    */
-  async withTransaction<T>(callback: WithTransactionCallback<T>, options?: TransactionOptions): Promise<T | undefined> {
+  async withTransaction<T>(callback: WithTransactionCallback<T>, options?: WithTransactionOptions): Promise<T | undefined> {
     return withTransaction(this, callback, options);
   }
 
   // ---------------------------------------------------------------- ending
 
-  /** Ends the session: aborts an open transaction (errors ignored) and returns the server session to the pool. */
-  async endSession(): Promise<void> {
+  /**
+   * Ends the session: aborts an open transaction (errors ignored; bounded by `timeoutMS`, else the
+   * session's `defaultTimeoutMS` or the client's timeoutMS) and returns the server session to the pool.
+   */
+  async endSession(options?: { timeoutMS?: number }): Promise<void> {
     if (this.ended) return;
     try {
-      if (this.inTransaction) await abortTransaction(this).catch(() => undefined);
+      if (this.inTransaction) await abortTransaction(this, callTimeout(options)).catch(() => undefined);
     } finally {
       this.ended = true;
       this.unpin();
@@ -373,4 +384,9 @@ export class ClientSession extends EventEmitter {
   toBSON(): Document {
     throw new MongoRuntimeError('ClientSession cannot be serialized to BSON');
   }
+}
+
+/** Per-call CSOT options of commit / abort / endSession. */
+function callTimeout(options: { timeoutMS?: number } | undefined): EndOptions | undefined {
+  return options?.timeoutMS === undefined ? undefined : { timeoutMS: options.timeoutMS };
 }

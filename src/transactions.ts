@@ -29,7 +29,7 @@ import { Aspect, aspects, CommandOperation, type BaseOperationOptions, type Oper
 import { ReadConcern } from './read_concern';
 import { ReadPreference } from './read_preference';
 import type { ClientSession, TransactionOptions } from './sessions';
-import { isMaxTimeMSExpired, monotonicClock, TimeoutContext, type Clock, type TimeoutOptions } from './timeout';
+import { isMaxTimeMSExpired, monotonicClock, TimeoutContext, validateTimeoutMS, type Clock, type TimeoutOptions } from './timeout';
 import { WriteConcern } from './write_concern';
 
 /** Transaction states (transactions spec "ClientSession changes"). */
@@ -217,13 +217,22 @@ function runOperation(session: ClientSession, operation: EndTransactionOperation
   return owner.executeOperation(operation);
 }
 
-interface EndOptions {
+export interface EndOptions {
   /** The deadline to run under (withTransaction). */
   timeoutContext?: TimeoutContext;
+  /** CSOT: overrides the session's `defaultTimeoutMS` (and the client's `timeoutMS`) for this call. */
+  timeoutMS?: number;
 }
 
+/**
+ * The timeout of commit/abort: the given deadline, the per-call timeoutMS, the withTransaction
+ * deadline, then the session's defaultTimeoutMS or the client's timeoutMS (CSOT "Sessions").
+ */
 function timeoutFor(session: ClientSession, options?: EndOptions): { timeoutContext?: TimeoutContext; timeoutMS?: number; csot: boolean } {
-  const timeoutContext = options?.timeoutContext ?? session.timeoutContext;
+  if (options?.timeoutContext) return { timeoutContext: options.timeoutContext, csot: options.timeoutContext.csotEnabled };
+  const callTimeoutMS = validateTimeoutMS(options?.timeoutMS);
+  if (callTimeoutMS !== undefined) return { timeoutMS: callTimeoutMS, csot: true };
+  const timeoutContext = session.timeoutContext;
   if (timeoutContext) return { timeoutContext, csot: timeoutContext.csotEnabled };
   const timeoutMS = session.options.defaultTimeoutMS ?? session.client.timeoutMS;
   return { timeoutMS, csot: timeoutMS !== undefined };
@@ -326,17 +335,23 @@ function timeoutErrorFrom(lastError: unknown, csot: boolean): unknown {
   return error;
 }
 
+/** withTransaction options: the transaction's, and a `timeoutMS` for the whole call (CSOT). */
+export interface WithTransactionOptions extends TransactionOptions {
+  /** Overrides the session's `defaultTimeoutMS` (and the client's `timeoutMS`); replaces the 120 s retry limit. */
+  timeoutMS?: number;
+}
+
 export async function withTransaction<T>(
   session: ClientSession,
   callback: WithTransactionCallback<T>,
-  options?: TransactionOptions
+  options?: WithTransactionOptions
 ): Promise<T | undefined> {
   if (typeof callback !== 'function') throw new MongoInvalidArgumentError('withTransaction requires a callback function');
   const hooks = session.withTransactionHooks ?? {};
   const clock = hooks.clock ?? monotonicClock;
   const random = hooks.random ?? Math.random;
   const sleep = hooks.sleep ?? sleepFor;
-  const timeoutMS = session.options.defaultTimeoutMS ?? session.client.timeoutMS;
+  const timeoutMS = validateTimeoutMS(options?.timeoutMS) ?? session.options.defaultTimeoutMS ?? session.client.timeoutMS;
   const csot = timeoutMS !== undefined;
   const limitMS = csot ? (timeoutMS === 0 ? Infinity : timeoutMS) : (hooks.timeLimitMS ?? WITH_TRANSACTION_TIME_LIMIT_MS);
   const startTime = clock();

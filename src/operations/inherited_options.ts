@@ -3,6 +3,7 @@
  * write concern objects), resolved against the handle they are called on: call → collection →
  * database → client.
  */
+import { MongoInvalidArgumentError } from '../errors';
 import { ReadConcern, type ReadConcernLike } from '../read_concern';
 import { ReadPreference, type ReadPreferenceLike } from '../read_preference';
 import type { ClientSession } from '../sessions';
@@ -30,11 +31,23 @@ export interface CallOptions {
 /** An operation's options with the inheritable fields in their caller-facing form. */
 export type WithCallOptions<T extends BaseOperationOptions> = Omit<T, keyof CallOptions> & CallOptions;
 
+/**
+ * CSOT "Validation and Overrides": inside `withTransaction` operations on its session run under
+ * the call's deadline, so giving one its own `timeoutMS` is an error (inherited values are not).
+ */
+export function rejectTimeoutOverrideInTransaction(options: object | undefined): void {
+  const o = options as { session?: ClientSession; timeoutMS?: number } | undefined;
+  if (o?.timeoutMS !== undefined && o.session?.timeoutContext) {
+    throw new MongoInvalidArgumentError('Cannot override timeoutMS for an operation inside withTransaction: the transaction\'s timeout applies');
+  }
+}
+
 /** Resolves read preference, read and write concern and timeoutMS from the parent handle. */
 export function inheritOptions<T extends CallOptions>(
   parent: OptionsParent,
   options: T | undefined
 ): Omit<T, 'readPreference' | 'readConcern' | 'writeConcern'> & BaseOperationOptions {
+  rejectTimeoutOverrideInTransaction(options);
   const o = (options ?? {}) as T;
   return {
     ...o,
