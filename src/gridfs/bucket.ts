@@ -12,6 +12,17 @@
  *
  * The index check (indexes.ts) runs once per bucket, right before its first write. Missing files
  * raise a MongoGridFSStreamError with `code: 'ENOENT'` naming the id or the file name.
+ *
+ * CSOT (client-side-operations-timeout.md "GridFS API"): `timeoutMS` is inherited from the
+ * database (or given to the bucket) and can be given to every method. It is ONE deadline for the
+ * whole call — `delete` is the files delete and the chunks delete together — and for streams, from
+ * their creation to their end: every find, getMore, index check, insert, `finish` and `abort` of an
+ * upload or download draws from it (cursors run in `cursorLifetime` mode). A stream that is not read
+ * or written for a while still spends its time. On expiry the operation fails with
+ * MongoOperationTimeoutError (an upload stream errors and accepts no more writes; call `abort()` —
+ * under the same deadline — to remove its chunks). `uploadFromStream` / `downloadToStream` use the
+ * deadline for the whole copy; the caller's stream is not timed out, so a slow source or destination
+ * can make the call end later than `timeoutMS`.
  */
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
@@ -23,6 +34,7 @@ import { MongoInvalidArgumentError } from '../errors';
 import type { Filter } from '../mongo_types';
 import type { ReadConcernLike } from '../read_concern';
 import type { ReadPreferenceLike } from '../read_preference';
+import { TimeoutContext, validateTimeoutMS } from '../timeout';
 import type { WriteConcern, WriteConcernOptions } from '../write_concern';
 import {
   fileNotFoundError,
@@ -55,6 +67,17 @@ export interface GridFSBucketOptions {
   timeoutMS?: number;
 }
 
+/** Per-call CSOT option of the bucket's methods. */
+export interface GridFSCallOptions {
+  /** Overrides the bucket's timeoutMS for this call (one deadline for all of its commands). */
+  timeoutMS?: number;
+}
+
+/** The deadline of one bucket call or stream, as collection call options (empty without CSOT). */
+interface CallTimeout {
+  timeoutContext?: TimeoutContext;
+}
+
 /** A source of bytes for `uploadFromStream`: a Readable or any async iterable of bytes/strings. */
 export type GridFSUploadSource = Readable | AsyncIterable<Uint8Array | string>;
 
@@ -65,9 +88,9 @@ export class GridFSBucket implements GridFSHandlerBucket {
   readonly filesCollection: Collection<GridFSFile>;
   /** `<bucketName>.chunks`. */
   readonly chunksCollection: Collection<GridFSChunk>;
+  /** CSOT: the bucket's timeoutMS (inherited from the database when not given). */
+  readonly timeoutMS?: number;
   private indexCheck?: Promise<void>;
-  private readonly uploadTarget: UploadTarget;
-  private readonly downloadSource: DownloadSource;
 
   constructor(
     readonly db: Database,
@@ -79,44 +102,60 @@ export class GridFSBucket implements GridFSHandlerBucket {
     if (!Number.isInteger(this.chunkSizeBytes) || this.chunkSizeBytes <= 0) {
       throw new MongoInvalidArgumentError(`chunkSizeBytes must be a positive integer, got ${String(options.chunkSizeBytes)}`);
     }
+    this.timeoutMS = validateTimeoutMS(options.timeoutMS) ?? db.timeoutMS;
     const collectionOptions = {
       writeConcern: options.writeConcern,
       readPreference: options.readPreference,
       readConcern: options.readConcern,
-      timeoutMS: options.timeoutMS
+      timeoutMS: this.timeoutMS
     };
     this.filesCollection = db.collection<GridFSFile>(`${this.bucketName}.files`, collectionOptions);
     this.chunksCollection = db.collection<GridFSChunk>(`${this.bucketName}.chunks`, collectionOptions);
+  }
+
+  /** CSOT: a new deadline for one call or stream (the call's timeoutMS, else the bucket's); empty without CSOT. */
+  private callTimeout(options?: GridFSCallOptions): CallTimeout {
+    const timeoutMS = validateTimeoutMS(options?.timeoutMS) ?? this.timeoutMS;
+    return timeoutMS === undefined ? {} : { timeoutContext: new TimeoutContext({ timeoutMS }) };
+  }
+
+  /** Where an upload writes, every command under the upload's deadline. */
+  private uploadTarget(timeout: CallTimeout): UploadTarget {
     const files = this.filesCollection;
     const chunks = this.chunksCollection;
-    this.uploadTarget = {
+    return {
       chunkSizeBytes: this.chunkSizeBytes,
       insertChunk: async (chunk) => {
-        await chunks.insertOne(chunk);
+        await chunks.insertOne(chunk, timeout);
       },
       insertFile: async (file) => {
-        await files.insertOne(file);
+        await files.insertOne(file, timeout);
       },
       deleteChunks: async (id) => {
-        await chunks.deleteMany({ files_id: { $eq: id } });
+        await chunks.deleteMany({ files_id: { $eq: id } }, timeout);
       },
-      ensureIndexes: () => this.ensureIndexes()
+      ensureIndexes: () => this.ensureIndexes(timeout)
     };
-    this.downloadSource = {
-      findFile: (lookup) => this.findFile(lookup),
+  }
+
+  /** Where a download reads, every command (and cursor) under the download's deadline. */
+  private downloadSource(timeout: CallTimeout): DownloadSource {
+    const chunks = this.chunksCollection;
+    return {
+      findFile: (lookup) => this.findFile(lookup, timeout),
       findChunks: (file, first, limit): ChunkCursor => {
         const filter: Document = { files_id: { $eq: file._id } };
         if (first > 0) filter.n = { $gte: first };
-        const cursor = chunks.find(filter).sort({ n: 1 });
+        const cursor = chunks.find(filter, timeout).sort({ n: 1 });
         if (limit !== undefined) cursor.limit(limit);
         return cursor;
       }
     };
   }
 
-  /** The spec's index check, once per bucket (retried after a failure). */
-  private ensureIndexes(): Promise<void> {
-    this.indexCheck ??= ensureGridFSIndexes(this.filesCollection, this.chunksCollection).catch((error: unknown) => {
+  /** The spec's index check, once per bucket (retried after a failure), under the first writer's deadline. */
+  private ensureIndexes(timeout: CallTimeout): Promise<void> {
+    this.indexCheck ??= ensureGridFSIndexes(this.filesCollection, this.chunksCollection, timeout).catch((error: unknown) => {
       this.indexCheck = undefined;
       throw error;
     });
@@ -125,18 +164,18 @@ export class GridFSBucket implements GridFSHandlerBucket {
 
   private createUpload(filename: string, options: GridFSUploadOptions = {}): GridFSUpload {
     if (typeof filename !== 'string') throw new MongoInvalidArgumentError('filename must be a string');
-    return new GridFSUpload(this.uploadTarget, filename, options);
+    return new GridFSUpload(this.uploadTarget(this.callTimeout(options)), filename, options);
   }
 
-  private async findFile(lookup: GridFSFileLookup): Promise<GridFSFile | null> {
+  private async findFile(lookup: GridFSFileLookup, timeout: CallTimeout): Promise<GridFSFile | null> {
     const files = this.filesCollection;
-    if ('id' in lookup) return (await files.findOne(byId(lookup.id))) as GridFSFile | null;
+    if ('id' in lookup) return (await files.findOne(byId(lookup.id), timeout)) as GridFSFile | null;
     const { filename, revision } = lookup;
     if (!Number.isInteger(revision)) throw new MongoInvalidArgumentError(`revision must be an integer, got ${String(revision)}`);
     const newestFirst = revision < 0;
     return (await files.findOne(
       { filename },
-      { sort: { uploadDate: newestFirst ? -1 : 1 }, skip: newestFirst ? -revision - 1 : revision }
+      { ...timeout, sort: { uploadDate: newestFirst ? -1 : 1 }, skip: newestFirst ? -revision - 1 : revision }
     )) as GridFSFile | null;
   }
 
@@ -183,7 +222,7 @@ export class GridFSBucket implements GridFSHandlerBucket {
     return new GridIn(
       this.createUpload(filename, options),
       async (id, name, value) => {
-        await files.updateOne(byId(id), { $set: { [name]: value } });
+        await files.updateOne(byId(id), { $set: { [name]: value } }, this.callTimeout(options));
       },
       options.contentType
     );
@@ -195,44 +234,48 @@ export class GridFSBucket implements GridFSHandlerBucket {
 
   // ------------------------------------------------------------------ downloads
 
-  /** A Readable of the file (or of bytes `[start, end)`). */
-  openDownloadStream(id: GridFSFileId, options?: GridFSDownloadOptions): GridFSBucketReadStream {
-    return new GridFSBucketReadStream(this.downloadSource, { id }, options);
+  /** A Readable of the file (or of bytes `[start, end)`); `timeoutMS` caps the whole download from now. */
+  openDownloadStream(id: GridFSFileId, options?: GridFSDownloadOptions & GridFSCallOptions): GridFSBucketReadStream {
+    return new GridFSBucketReadStream(this.downloadSource(this.callTimeout(options)), { id }, options);
   }
 
   /** A Readable of a revision of `filename` (default: the newest, `revision: -1`). */
-  openDownloadStreamByName(filename: string, options: GridFSDownloadByNameOptions = {}): GridFSBucketReadStream {
-    const { revision = -1, ...range } = options;
-    return new GridFSBucketReadStream(this.downloadSource, { filename, revision }, range);
+  openDownloadStreamByName(filename: string, options: GridFSDownloadByNameOptions & GridFSCallOptions = {}): GridFSBucketReadStream {
+    const { revision = -1, timeoutMS, ...range } = options;
+    return new GridFSBucketReadStream(this.downloadSource(this.callTimeout({ timeoutMS })), { filename, revision }, range);
   }
 
   /** Writes the file to `destination` (respecting backpressure); `destination` is not ended. */
-  async downloadToStream(id: GridFSFileId, destination: NodeJS.WritableStream, options?: GridFSDownloadOptions): Promise<void> {
+  async downloadToStream(id: GridFSFileId, destination: NodeJS.WritableStream, options?: GridFSDownloadOptions & GridFSCallOptions): Promise<void> {
     await copyTo(this.openDownloadStream(id, options), destination);
   }
 
-  async downloadToStreamByName(filename: string, destination: NodeJS.WritableStream, options?: GridFSDownloadByNameOptions): Promise<void> {
+  async downloadToStreamByName(
+    filename: string,
+    destination: NodeJS.WritableStream,
+    options?: GridFSDownloadByNameOptions & GridFSCallOptions
+  ): Promise<void> {
     await copyTo(this.openDownloadStreamByName(filename, options), destination);
   }
 
   /** Motor's `open_download_stream`: an opened GridOut (FileNotFound when there is no such file). */
-  async openGridOut(id: GridFSFileId): Promise<GridOut> {
-    return new GridOut(this.downloadSource, { id }).open();
+  async openGridOut(id: GridFSFileId, options?: GridFSCallOptions): Promise<GridOut> {
+    return new GridOut(this.downloadSource(this.callTimeout(options)), { id }).open();
   }
 
   /** Motor's `open_download_stream_by_name`. */
-  async openGridOutByName(filename: string, options: { revision?: number } = {}): Promise<GridOut> {
-    return new GridOut(this.downloadSource, { filename, revision: options.revision ?? -1 }).open();
+  async openGridOutByName(filename: string, options: { revision?: number } & GridFSCallOptions = {}): Promise<GridOut> {
+    return new GridOut(this.downloadSource(this.callTimeout(options)), { filename, revision: options.revision ?? -1 }).open();
   }
 
-  /** Motor's `bucket.find`: a cursor of GridOut objects. */
+  /** Motor's `bucket.find`: a cursor of GridOut objects (each GridOut's reads get their own deadline). */
   findGridOut(filter: Document = {}, options?: FindCallOptions): GridOutCursor {
-    return createGridOutCursor(this.find(filter, options), (file) => new GridOut(this.downloadSource, { id: file._id }, file));
+    return createGridOutCursor(this.find(filter, options), (file) => new GridOut(this.downloadSource(this.callTimeout()), { id: file._id }, file));
   }
 
   /** The files document of a revision of `filename` (default: the newest), or null. */
-  async findFileByName(filename: string, options: { revision?: number } = {}): Promise<GridFSFile | null> {
-    return this.findFile({ filename, revision: options.revision ?? -1 });
+  async findFileByName(filename: string, options: { revision?: number } & GridFSCallOptions = {}): Promise<GridFSFile | null> {
+    return this.findFile({ filename, revision: options.revision ?? -1 }, this.callTimeout(options));
   }
 
   // ------------------------------------------------------------------ management
@@ -243,42 +286,45 @@ export class GridFSBucket implements GridFSHandlerBucket {
   }
 
   /** Deletes the files document, then the chunks (orphaned chunks are removed even when the file is missing). */
-  async delete(id: GridFSFileId): Promise<void> {
+  async delete(id: GridFSFileId, options?: GridFSCallOptions): Promise<void> {
+    const timeout = this.callTimeout(options);
     const files = this.filesCollection;
     const chunks = this.chunksCollection;
-    const { deletedCount } = await files.deleteOne(byId(id));
-    await chunks.deleteMany({ files_id: { $eq: id } });
+    const { deletedCount } = await files.deleteOne(byId(id), timeout);
+    await chunks.deleteMany({ files_id: { $eq: id } }, timeout);
     if (deletedCount === 0) throw fileNotFoundError({ id });
   }
 
   /** Deletes every revision of `filename`. */
-  async deleteByName(filename: string): Promise<void> {
+  async deleteByName(filename: string, options?: GridFSCallOptions): Promise<void> {
+    const timeout = this.callTimeout(options);
     const files = this.filesCollection;
     const chunks = this.chunksCollection;
-    const ids = (await files.find({ filename }, { projection: { _id: 1 } }).toArray()).map((doc) => doc._id);
+    const ids = (await files.find({ filename }, { ...timeout, projection: { _id: 1 } }).toArray()).map((doc) => doc._id);
     if (ids.length === 0) throw fileNotFoundError({ filename, revision: -1 });
-    await files.deleteMany({ _id: { $in: ids } });
-    await chunks.deleteMany({ files_id: { $in: ids } });
+    await files.deleteMany({ _id: { $in: ids } }, timeout);
+    await chunks.deleteMany({ files_id: { $in: ids } }, timeout);
   }
 
   /** Sets the `filename` of the file `id`. */
-  async rename(id: GridFSFileId, newFilename: string): Promise<void> {
+  async rename(id: GridFSFileId, newFilename: string, options?: GridFSCallOptions): Promise<void> {
     const files = this.filesCollection;
-    const { matchedCount } = await files.updateOne(byId(id), { $set: { filename: newFilename } });
+    const { matchedCount } = await files.updateOne(byId(id), { $set: { filename: newFilename } }, this.callTimeout(options));
     if (matchedCount === 0) throw fileNotFoundError({ id });
   }
 
   /** Renames every revision of `filename`. */
-  async renameByName(filename: string, newFilename: string): Promise<void> {
+  async renameByName(filename: string, newFilename: string, options?: GridFSCallOptions): Promise<void> {
     const files = this.filesCollection;
-    const { matchedCount } = await files.updateMany({ filename }, { $set: { filename: newFilename } });
+    const { matchedCount } = await files.updateMany({ filename }, { $set: { filename: newFilename } }, this.callTimeout(options));
     if (matchedCount === 0) throw fileNotFoundError({ filename, revision: -1 });
   }
 
-  /** Drops the files collection, then the chunks collection. */
-  async drop(): Promise<void> {
-    await this.filesCollection.drop();
-    await this.chunksCollection.drop();
+  /** Drops the files collection, then the chunks collection (one deadline for both). */
+  async drop(options?: GridFSCallOptions): Promise<void> {
+    const timeout = this.callTimeout(options);
+    await this.filesCollection.drop(timeout);
+    await this.chunksCollection.drop(timeout);
     this.indexCheck = undefined;
   }
 }

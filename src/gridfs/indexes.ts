@@ -8,6 +8,12 @@
 import { Decimal128, Double, Int32, Long, type Document } from 'bson';
 import type { Collection } from '../collection';
 import { MongoServerError } from '../errors';
+import type { TimeoutContext } from '../timeout';
+
+/** CSOT: the deadline of the write the index check runs for (empty without timeoutMS). */
+export interface IndexCheckTimeout {
+  timeoutContext?: TimeoutContext;
+}
 
 /** Server error code for a collection that does not exist (listIndexes on a new bucket). */
 const NAMESPACE_NOT_FOUND = 26;
@@ -36,9 +42,9 @@ export function indexKeyMatches(actual: unknown, expected: Readonly<Record<strin
   );
 }
 
-async function listIndexKeys<T extends Document>(collection: Collection<T>): Promise<unknown[]> {
+async function listIndexKeys<T extends Document>(collection: Collection<T>, timeout: IndexCheckTimeout): Promise<unknown[]> {
   try {
-    const indexes = await collection.listIndexes().toArray();
+    const indexes = await collection.listIndexes(timeout).toArray();
     return indexes.map((index) => index.key);
   } catch (error) {
     if (error instanceof MongoServerError && error.code === NAMESPACE_NOT_FOUND) return [];
@@ -46,19 +52,25 @@ async function listIndexKeys<T extends Document>(collection: Collection<T>): Pro
   }
 }
 
-async function ensureIndex<T extends Document>(collection: Collection<T>, key: Readonly<Record<string, 1>>, unique: boolean): Promise<void> {
-  const existing = await listIndexKeys(collection);
+async function ensureIndex<T extends Document>(
+  collection: Collection<T>,
+  key: Readonly<Record<string, 1>>,
+  unique: boolean,
+  timeout: IndexCheckTimeout
+): Promise<void> {
+  const existing = await listIndexKeys(collection, timeout);
   if (existing.some((actual) => indexKeyMatches(actual, key))) return;
-  await collection.createIndex({ ...key }, unique ? { unique: true } : {});
+  await collection.createIndex({ ...key }, unique ? { ...timeout, unique: true } : { ...timeout });
 }
 
 /** Runs the spec's index check; failures are raised (the spec forbids swallowing them). */
 export async function ensureGridFSIndexes<TFiles extends Document, TChunks extends Document>(
   files: Collection<TFiles>,
-  chunks: Collection<TChunks>
+  chunks: Collection<TChunks>,
+  timeout: IndexCheckTimeout = {}
 ): Promise<void> {
-  const any = await files.findOne({}, { projection: { _id: 1 }, readPreference: 'primary' });
+  const any = await files.findOne({}, { ...timeout, projection: { _id: 1 }, readPreference: 'primary' });
   if (any) return;
-  await ensureIndex(files, FILES_INDEX, false);
-  await ensureIndex(chunks, CHUNKS_INDEX, true);
+  await ensureIndex(files, FILES_INDEX, false, timeout);
+  await ensureIndex(chunks, CHUNKS_INDEX, true, timeout);
 }

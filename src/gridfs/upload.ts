@@ -27,6 +27,8 @@ export interface GridFSUploadOptions {
   aliases?: string[];
   /** A custom file id (default: a new ObjectId). */
   id?: GridFSFileId;
+  /** CSOT: caps the whole upload, from the stream's creation to `finish`/`abort` (default: the bucket's). */
+  timeoutMS?: number;
 }
 
 /** What an upload needs from its bucket. */
