@@ -16,7 +16,7 @@ import { GetMoreOperation } from '../operations/get_more';
 import { KillCursorsOperation } from '../operations/kill_cursors';
 import type { ReadConcern } from '../read_concern';
 import { ReadPreference, type ReadPreferenceLike } from '../read_preference';
-import { ClientSession, type SessionOwner } from '../sessions';
+import { ClientSession, type PinnedConnection, type SessionOwner } from '../sessions';
 
 /** What a cursor needs from the client: running operations and owning sessions. */
 export interface CursorClient extends SessionOwner {
@@ -50,6 +50,12 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
   private cursorId: Long | null = null;
   private cursorNs: Namespace;
   private serverAddress?: string;
+  /**
+   * Load-balanced mode: the connection the cursor was created on, kept for its getMores and
+   * killCursors until the cursor is exhausted or closed (still held after a failed getMore: only
+   * `close()` releases it then, without killCursors if the connection failed).
+   */
+  private pin?: PinnedConnection;
   private cursorSession?: ClientSession;
   private ownsSession = false;
   private initialized = false;
@@ -288,7 +294,13 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
         throw error;
       }
       if (out.length >= max || this.isClosed) return out;
-      await this.fetchBatch();
+      try {
+        await this.fetchBatch();
+      } catch (error) {
+        // Nothing more will be read: release a connection still pinned after a failed getMore.
+        if (this.pin) await this.close();
+        throw error;
+      }
     }
   }
 
@@ -307,8 +319,9 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
         await this.fetchBatch();
       }
     } finally {
-      // Left early (break, return, throw): kill the server cursor and release the session.
-      if (!this.isClosed) await this.close();
+      // Left early (break, return, throw): kill the server cursor and release the session
+      // (and a connection still pinned after a failed getMore).
+      if (!this.isClosed || this.pin) await this.close();
     }
   }
 
@@ -328,7 +341,7 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
     let batch: CursorBatch;
     try {
       batch = await this.client.executeOperation(
-        new GetMoreOperation(this.cursorNs, cursorId, this.serverAddress as string, {
+        onPinnedConnection(this.pin, new GetMoreOperation(this.cursorNs, cursorId, this.serverAddress as string, {
           session: this.cursorSession,
           readPreference: this.cursorOptions.readPreference,
           timeoutMS: this.cursorOptions.timeoutMS,
@@ -336,10 +349,10 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
           maxTimeMS: this.cursorOptions.tailable && this.cursorOptions.awaitData ? this.cursorOptions.maxAwaitTimeMS : undefined,
           comment: this.cursorOptions.comment,
           raw: this.cursorOptions.raw
-        })
+        }))
       );
     } catch (error) {
-      await this.cleanup();
+      await this.cleanup(true);
       throw error;
     }
     this.cursorId = batch.id;
@@ -372,6 +385,7 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
     this.cursorId = first.id;
     this.cursorNs = first.ns;
     this.serverAddress = first.address;
+    this.pin = first.pinnedConnection;
     this.receive(first.documents);
     if (this.isDead) await this.cleanup();
   }
@@ -388,9 +402,12 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
   }
 
   /** Kills a live server cursor (errors ignored) and ends an implicit session. */
-  private async cleanup(): Promise<void> {
+  private async cleanup(getMoreFailed = false): Promise<void> {
     // Everything is captured before the first await: rewind() may reset the fields meanwhile.
     this.isClosed = true;
+    // After a failed getMore the pinned connection stays with the cursor until close() (load-balancers.md).
+    const pin = this.pin;
+    if (!getMoreFailed) this.pin = undefined;
     const session = this.cursorSession;
     const endSession = this.ownsSession;
     const cursorId = this.cursorId;
@@ -401,20 +418,25 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
       this.ownsSession = false;
     }
     try {
-      if (!this.isKilled && cursorId && !cursorId.isZero() && address && session && !session.hasEnded) {
+      // No killCursors on a pinned connection that failed: it is no longer valid.
+      if (!this.isKilled && cursorId && !cursorId.isZero() && address && session && !session.hasEnded && !pin?.closed) {
         this.isKilled = true;
         this.cursorId = Long.ZERO;
         await this.client
           .executeOperation(
-            new KillCursorsOperation(ns, cursorId, address, {
-              session,
-              readPreference: this.cursorOptions.readPreference,
-              timeoutMS: this.cursorOptions.timeoutMS
-            })
+            onPinnedConnection(
+              pin,
+              new KillCursorsOperation(ns, cursorId, address, {
+                session,
+                readPreference: this.cursorOptions.readPreference,
+                timeoutMS: this.cursorOptions.timeoutMS
+              })
+            )
           )
           .catch(() => undefined);
       }
     } finally {
+      if (!getMoreFailed) pin?.release();
       if (session && endSession) await session.endSession();
     }
   }
@@ -436,7 +458,7 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
   /** Back to the unstarted state; iterating again re-runs the query. */
   rewind(): void {
     if (!this.initialized) return;
-    if (!this.isClosed) this.pendingCleanup = this.cleanup().catch(() => undefined);
+    if (!this.isClosed || this.pin) this.pendingCleanup = this.cleanup().catch(() => undefined);
     this.cursorSession = undefined;
     this.ownsSession = false;
     this.cursorId = null;
@@ -448,6 +470,12 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
     this.isKilled = false;
     this.onRewind();
   }
+}
+
+/** Load-balanced mode: runs a getMore / killCursors on the cursor's pinned connection. */
+function onPinnedConnection<O extends AbstractOperation<unknown>>(pin: PinnedConnection | undefined, operation: O): O {
+  operation.pinnedConnection = pin;
+  return operation;
 }
 
 export function validateInteger(name: string, value: unknown): void {
