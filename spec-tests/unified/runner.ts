@@ -242,7 +242,11 @@ export class UnifiedTestRun {
       onLog: entity.onLog
     });
     this.entities.set(spec.id, 'client', entity);
-    await withTimeout((entity.client.connect as () => Promise<unknown>).call(entity.client), this.operationTimeoutMS, `connecting client ${spec.id}`);
+    // Connecting early lets SDAM/CMAP events start with the test; a failure is left for the
+    // operations to report (e.g. loadBalanced=true against a non-load-balanced server).
+    await withTimeout((entity.client.connect as () => Promise<unknown>).call(entity.client), this.operationTimeoutMS, `connecting client ${spec.id}`).catch(
+      () => undefined
+    );
     const awaitMs = unwrapNumber(spec.awaitMinPoolSizeMS);
     const minPoolSize = Number(unwrapNumber(spec.uriOptions?.minPoolSize) ?? 0);
     if (typeof awaitMs === 'number' && minPoolSize > 0) {
