@@ -29,7 +29,6 @@ import {
   type FaultStep,
   type RejectionTrap
 } from '../tools/fault_server';
-import { findOne, insertOne } from './crud';
 
 /** URI options for fast failure detection; `extra` (`&k=v…`) overrides them. */
 function fastOptions(extra = ''): string {
@@ -38,6 +37,9 @@ function fastOptions(extra = ''): string {
   return params.toString();
 }
 const FAST_CODE = { minHeartbeatFrequencyMS: 20 };
+
+/** Documents with caller-chosen `_id`s. */
+type Item = { _id: number | string; [key: string]: unknown };
 
 let trap: RejectionTrap;
 const clients: MongoClient[] = [];
@@ -95,9 +97,9 @@ describe('retryable writes under network faults (single primary)', () => {
     const ledger = new WriteLedger();
     server.setHandler('insert', faultyWriteHandler(ledger, () => server.address, plan));
     const client = directClient(server);
-    const coll = client.db('app').collection('items');
+    const coll = client.db('app').collection<Item>('items');
 
-    await insertOne(coll, { _id: 1, v: 'a' });
+    await coll.insertOne({ _id: 1, v: 'a' });
 
     const inserts = server.commands('insert');
     expect(inserts).toHaveLength(2);
@@ -111,7 +113,7 @@ describe('retryable writes under network faults (single primary)', () => {
     expect(ledger.appliedDocumentCount).toBe(1);
 
     // Recovery: the next write is a new logical write (new txnNumber) and succeeds first time.
-    await insertOne(coll, { _id: 2 });
+    await coll.insertOne({ _id: 2 });
     const next = server.commands('insert');
     expect(next).toHaveLength(3);
     expect(writeKey(next[2].body)).not.toBe(writeKey(next[0].body));
@@ -122,14 +124,14 @@ describe('retryable writes under network faults (single primary)', () => {
     const ledger = new WriteLedger();
     server.setHandler('insert', faultyWriteHandler(ledger, () => server.address, [{ after: MockAction.reset() }, { before: MockAction.reset() }]));
     const client = directClient(server);
-    const error = await errorOf(insertOne(client.db('app').collection('items'), { _id: 1 }));
+    const error = await errorOf(client.db('app').collection<Item>('items').insertOne({ _id: 1 }));
     expect(error).toBeInstanceOf(MongoNetworkError);
     expect((error as MongoNetworkError).hasErrorLabel('RetryableWriteError')).toBe(true);
     expect(server.commands('insert')).toHaveLength(2);
     expect(ledger.duplicateWrites).toBe(0);
     expect(ledger.appliedDocumentCount).toBe(1);
     // The server is fine again: the client recovers.
-    await insertOne(client.db('app').collection('items'), { _id: 2 });
+    await client.db('app').collection<Item>('items').insertOne({ _id: 2 });
     expect(ledger.appliedDocumentCount).toBe(2);
   });
 
@@ -138,11 +140,11 @@ describe('retryable writes under network faults (single primary)', () => {
     const ledger = new WriteLedger();
     server.setHandler('insert', faultyWriteHandler(ledger, () => server.address, [{ before: MockAction.reset() }]));
     const client = directClient(server, '&retryWrites=false');
-    const error = await errorOf(insertOne(client.db('app').collection('items'), { _id: 1 }));
+    const error = await errorOf(client.db('app').collection<Item>('items').insertOne({ _id: 1 }));
     expect(error).toBeInstanceOf(MongoNetworkError);
     expect(server.commands('insert')).toHaveLength(1);
     expect(server.commands('insert')[0].body.txnNumber).toBeUndefined();
-    await insertOne(client.db('app').collection('items'), { _id: 2 });
+    await client.db('app').collection<Item>('items').insertOne({ _id: 2 });
     expect(ledger.appliedDocumentCount).toBe(1);
   });
 
@@ -150,7 +152,7 @@ describe('retryable writes under network faults (single primary)', () => {
     const server = await primaryServer();
     server.setHandler('insert', errorReply(MongoErrorCode.DuplicateKey, 'E11000 duplicate key', { codeName: 'DuplicateKey' }));
     const client = directClient(server);
-    const error = await errorOf(insertOne(client.db('app').collection('items'), { _id: 1 }));
+    const error = await errorOf(client.db('app').collection<Item>('items').insertOne({ _id: 1 }));
     expect(error).toBeInstanceOf(MongoServerError);
     expect((error as MongoServerError).code).toBe(MongoErrorCode.DuplicateKey);
     expect(server.commands('insert')).toHaveLength(1);
@@ -169,7 +171,7 @@ describe('retryable reads under network faults', () => {
       ++calls === 1 ? fault : { cursor: { id: 0, ns: 'app.items', firstBatch: [{ _id: 7 }] }, ok: 1 }
     );
     const client = directClient(server);
-    const doc = await findOne(client.db('app').collection('items'), { _id: 7 });
+    const doc = await client.db('app').collection<Item>('items').findOne({ _id: 7 });
     expect(doc).toEqual({ _id: 7 });
     expect(server.commands('find')).toHaveLength(2);
   });
@@ -268,15 +270,15 @@ describe('replica set faults', () => {
   ])('stepdown during a write (%s): the retry lands on the new primary, applied once', async (codeName, code) => {
     const client = rsClient();
     await client.connect();
-    const coll = client.db('app').collection('items');
-    await insertOne(coll, { _id: 0 });
+    const coll = client.db('app').collection<Item>('items');
+    await coll.insertOne({ _id: 0 });
     const old = rs.members[0];
     old.setHandler('insert', (request) => {
       ledger.arrive(request, old.address);
       rs.setPrimary(1);
       return retryableErrorReply(code, codeName);
     });
-    await insertOne(coll, { _id: 1 });
+    await coll.insertOne({ _id: 1 });
 
     const first = old.commands('insert').at(-1)!;
     const retry = rs.members[1].commands('insert');
@@ -293,7 +295,7 @@ describe('replica set faults', () => {
   test('stepdown by closing connections mid-write: the retry reaches the new primary', async () => {
     const client = rsClient();
     await client.connect();
-    const coll = client.db('app').collection('items');
+    const coll = client.db('app').collection<Item>('items');
     const old = rs.members[0];
     old.setHandler('insert', (request) => {
       ledger.arrive(request, old.address);
@@ -301,7 +303,7 @@ describe('replica set faults', () => {
       rs.setPrimary(2);
       return MockAction.reset();
     });
-    await insertOne(coll, { _id: 'x' });
+    await coll.insertOne({ _id: 'x' });
     expect(rs.members[2].commands('insert')).toHaveLength(1);
     expect(ledger.duplicateWrites).toBe(0);
     expect(ledger.appliedDocumentCount).toBe(1);
@@ -310,18 +312,18 @@ describe('replica set faults', () => {
   test('the whole set goes down: typed errors while down, recovery when it comes back', async () => {
     const client = rsClient('&serverSelectionTimeoutMS=400&connectTimeoutMS=200');
     await client.connect();
-    const coll = client.db('app').collection('items');
-    await insertOne(coll, { _id: 1 });
+    const coll = client.db('app').collection<Item>('items');
+    await coll.insertOne({ _id: 1 });
 
     for (let i = 0; i < rs.members.length; i++) await rs.stopMember(i);
-    const writeError = await errorOf(insertOne(coll, { _id: 2 }));
+    const writeError = await errorOf(coll.insertOne({ _id: 2 }));
     expect(writeError instanceof MongoNetworkError || writeError instanceof MongoServerSelectionError).toBe(true);
-    const readError = await errorOf(findOne(coll, {}));
+    const readError = await errorOf(coll.findOne({}));
     expect(readError instanceof MongoNetworkError || readError instanceof MongoServerSelectionError).toBe(true);
 
     for (let i = 0; i < rs.members.length; i++) await rs.startMember(i);
-    await insertOne(coll, { _id: 3 });
-    expect(await findOne(coll, {})).toBeNull();
+    await coll.insertOne({ _id: 3 });
+    expect(await coll.findOne({})).toBeNull();
     expect(ledger.duplicateWrites).toBe(0);
     expect(ledger.documents.map((d) => d._id)).toEqual(expect.arrayContaining([1, 3]));
   });
@@ -331,13 +333,13 @@ describe('replica set faults', () => {
     await client.connect();
     await rs.stopMember(1);
     await rs.stopMember(2);
-    const coll = client.db('app').collection('items');
+    const coll = client.db('app').collection<Item>('items');
     // secondaryPreferred falls back to the primary.
-    expect(await findOne(coll, {})).toBeNull();
+    expect(await coll.findOne({})).toBeNull();
     await rs.startMember(1);
     await rs.startMember(2);
     await waitFor(() => client.secondaries.length === 2, 3000);
-    expect(await findOne(coll, {})).toBeNull();
+    expect(await coll.findOne({})).toBeNull();
   });
 });
 
