@@ -7,6 +7,15 @@
  *   exhausted or closed, so find, getMore and killCursors share one `lsid`.
  * - Documents are drained synchronously from the current batch; only batch fetches await.
  * - `close()` (and leaving a `for await` early) sends `killCursors` while the server cursor is alive.
+ * - CSOT (client-side-operations-timeout.md "Cursors"): with `timeoutMS`, `timeoutMode`
+ *   `cursorLifetime` (default for non-tailable cursors) puts the initial command and every getMore
+ *   under one deadline starting at the first iteration, and only the initial command carries
+ *   `maxTimeMS`; `iteration` (the only mode of tailable cursors) gives each `next()` / `tryNext()` /
+ *   `hasNext()` call, and each batch fetched by `toArray()`, a fresh deadline, with no `maxTimeMS`
+ *   except on the initial command of a tailable awaitData cursor and on its getMores when
+ *   `maxAwaitTimeMS` is set (`min(maxAwaitTimeMS, remaining − minRTT)`). `close()` runs killCursors
+ *   under a fresh `timeoutMS` (or the one given to `close`). Expiry raises MongoOperationTimeoutError;
+ *   buffered documents are still returned after the deadline.
  */
 import { Long, type Document } from 'bson';
 import { MongoAPIError, MongoInvalidArgumentError } from '../errors';
@@ -17,6 +26,7 @@ import { KillCursorsOperation } from '../operations/kill_cursors';
 import type { ReadConcern } from '../read_concern';
 import { ReadPreference, type ReadPreferenceLike } from '../read_preference';
 import { ClientSession, type PinnedConnection, type SessionOwner } from '../sessions';
+import { resolveCursorTimeoutMode, TimeoutContext, TimeoutMode, validateMaxAwaitTimeMS, validateTimeoutMS } from '../timeout';
 
 /** What a cursor needs from the client: running operations and owning sessions. */
 export interface CursorClient extends SessionOwner {
@@ -29,6 +39,10 @@ export interface AbstractCursorOptions {
   readPreference?: ReadPreference;
   readConcern?: ReadConcern;
   timeoutMS?: number;
+  /** CSOT: `timeoutMS` covers the cursor's lifetime (default) or each iteration (tailable cursors: always). Requires timeoutMS. */
+  timeoutMode?: TimeoutMode;
+  /** CSOT: run the whole cursor under this existing deadline (GridFS streams and methods: cursor lifetime). */
+  timeoutContext?: TimeoutContext;
   batchSize?: number;
   /** getMore `maxTimeMS` for tailable awaitData cursors. */
   maxAwaitTimeMS?: number;
@@ -38,6 +52,12 @@ export interface AbstractCursorOptions {
   noCursorTimeout?: boolean;
   /** Each batch is one Buffer of concatenated raw BSON documents. */
   raw?: boolean;
+}
+
+/** How the cursor-creating command runs under CSOT (spread into the operation's options). */
+export interface CursorCommandTimeout {
+  timeoutContext?: TimeoutContext;
+  omitMaxTimeMS?: boolean;
 }
 
 /** Flags accepted by `addCursorFlag`. */
@@ -64,6 +84,10 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
   /** killCursors of a rewound cursor, awaited before the next initialisation. */
   private pendingCleanup?: Promise<void>;
   private transform?: (doc: Document) => unknown;
+  /** CSOT: the resolved timeoutMode (set at initialisation; undefined without timeoutMS). */
+  private timeoutMode?: TimeoutMode;
+  /** CSOT `cursorLifetime`: the deadline of the initial command and every getMore. */
+  private lifetimeDeadline?: TimeoutContext;
 
   protected constructor(
     readonly client: CursorClient,
@@ -73,10 +97,41 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
     this.cursorOptions = { ...options };
     this.cursorNs = namespace;
     if (options.batchSize !== undefined) validateInteger('batchSize', options.batchSize);
+    validateTimeoutMS(options.timeoutMS);
+    this.resolveTimeoutMode();
   }
 
-  /** Runs the cursor-creating command in `session`. */
-  protected abstract initialize(session: ClientSession): Promise<CursorCreation>;
+  /**
+   * Runs the cursor-creating command in `session`; `timeout` (CSOT deadline, whether to omit
+   * maxTimeMS) goes into the operation's options.
+   */
+  protected abstract initialize(session: ClientSession, timeout: CursorCommandTimeout): Promise<CursorCreation>;
+
+  /** Validates and resolves timeoutMode (CSOT "Cursors"): throws MongoInvalidArgumentError. */
+  private resolveTimeoutMode(): TimeoutMode | undefined {
+    const o = this.cursorOptions;
+    validateMaxAwaitTimeMS(o);
+    return resolveCursorTimeoutMode({ timeoutMS: o.timeoutMS, timeoutMode: o.timeoutMode, tailable: o.tailable });
+  }
+
+  /**
+   * The deadline of one iteration call: the session's (inside withTransaction), the cursor's
+   * lifetime deadline, or a fresh one (first call, `iteration` mode); undefined without CSOT.
+   */
+  private callDeadline(): TimeoutContext | undefined {
+    const inherited = this.cursorOptions.session?.timeoutContext ?? this.cursorOptions.timeoutContext;
+    if (inherited) return inherited;
+    if (this.cursorOptions.timeoutMS === undefined) return undefined;
+    return this.lifetimeDeadline ?? new TimeoutContext({ timeoutMS: this.cursorOptions.timeoutMS });
+  }
+
+  /** CSOT for the initial command: no maxTimeMS in `iteration` mode, except for tailable awaitData cursors. */
+  private initialCommandTimeout(deadline: TimeoutContext | undefined): CursorCommandTimeout {
+    if (!deadline) return {};
+    const o = this.cursorOptions;
+    const omitMaxTimeMS = this.timeoutMode === TimeoutMode.iteration && !(o.tailable && o.awaitData);
+    return { timeoutContext: deadline, omitMaxTimeMS };
+  }
 
   /** A fresh, unstarted cursor with the same options. */
   abstract clone(): AbstractCursor<TSchema>;
@@ -248,24 +303,28 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
 
   /** The next document, waiting for batches as needed; null once exhausted. */
   async next(): Promise<TSchema | null> {
+    let deadline: TimeoutContext | undefined;
     for (;;) {
       if (this.bufferedCount() > 0) return this.shiftOrClose();
       if (this.isClosed) return null;
-      await this.fetchBatch();
+      deadline ??= this.callDeadline();
+      await this.fetchBatch(deadline);
     }
   }
 
   /** At most one batch request: the next document, or null when none is available yet. */
   async tryNext(): Promise<TSchema | null> {
-    if (this.bufferedCount() === 0 && !this.isClosed) await this.fetchBatch();
+    if (this.bufferedCount() === 0 && !this.isClosed) await this.fetchBatch(this.callDeadline());
     return this.bufferedCount() > 0 ? this.shiftOrClose() : null;
   }
 
   async hasNext(): Promise<boolean> {
+    let deadline: TimeoutContext | undefined;
     for (;;) {
       if (this.bufferedCount() > 0) return true;
       if (this.isClosed) return false;
-      await this.fetchBatch();
+      deadline ??= this.callDeadline();
+      await this.fetchBatch(deadline);
     }
   }
 
@@ -295,7 +354,7 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
       }
       if (out.length >= max || this.isClosed) return out;
       try {
-        await this.fetchBatch();
+        await this.fetchBatch(this.callDeadline());
       } catch (error) {
         // Nothing more will be read: release a connection still pinned after a failed getMore.
         if (this.pin) await this.close();
@@ -316,7 +375,7 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
       for (;;) {
         while (this.bufferedCount() > 0) yield this.shift();
         if (this.isClosed) return;
-        await this.fetchBatch();
+        await this.fetchBatch(this.callDeadline());
       }
     } finally {
       // Left early (break, return, throw): kill the server cursor and release the session
@@ -327,10 +386,11 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
 
   // ---------------------------------------------------------------- server round trips
 
-  private async fetchBatch(): Promise<void> {
+  /** One round trip under `deadline` (CSOT; undefined = legacy timeouts). */
+  private async fetchBatch(deadline: TimeoutContext | undefined): Promise<void> {
     if (this.isClosed) return;
     if (!this.initialized) {
-      await this.init();
+      await this.init(deadline);
       return;
     }
     if (this.isDead || this.limitReached) {
@@ -345,6 +405,9 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
           session: this.cursorSession,
           readPreference: this.cursorOptions.readPreference,
           timeoutMS: this.cursorOptions.timeoutMS,
+          // CSOT: getMore never gets a derived maxTimeMS (only the awaitData cap below).
+          timeoutContext: deadline,
+          omitMaxTimeMS: deadline !== undefined,
           batchSize: this.nextBatchSize(),
           maxTimeMS: this.cursorOptions.tailable && this.cursorOptions.awaitData ? this.cursorOptions.maxAwaitTimeMS : undefined,
           comment: this.cursorOptions.comment,
@@ -352,7 +415,7 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
         }))
       );
     } catch (error) {
-      await this.cleanup(true);
+      await this.cleanup(undefined, true);
       throw error;
     }
     this.cursorId = batch.id;
@@ -360,7 +423,9 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
     if (this.isDead) await this.cleanup();
   }
 
-  private async init(): Promise<void> {
+  private async init(deadline: TimeoutContext | undefined): Promise<void> {
+    // Flags and options may have changed through the builders since construction.
+    this.timeoutMode = this.resolveTimeoutMode();
     if (this.pendingCleanup) {
       await this.pendingCleanup;
       this.pendingCleanup = undefined;
@@ -375,13 +440,16 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
     }
     let first: CursorCreation;
     try {
-      first = await this.initialize(this.cursorSession);
+      first = await this.initialize(this.cursorSession, this.initialCommandTimeout(deadline));
     } catch (error) {
       this.initialized = true;
       await this.cleanup();
       throw error;
     }
     this.initialized = true;
+    if (this.timeoutMode === TimeoutMode.cursorLifetime && deadline && !this.cursorOptions.session?.timeoutContext && !this.cursorOptions.timeoutContext) {
+      this.lifetimeDeadline = deadline;
+    }
     this.cursorId = first.id;
     this.cursorNs = first.ns;
     this.serverAddress = first.address;
@@ -401,8 +469,11 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
     }
   }
 
-  /** Kills a live server cursor (errors ignored) and ends an implicit session. */
-  private async cleanup(getMoreFailed = false): Promise<void> {
+  /**
+   * Kills a live server cursor (errors ignored) and ends an implicit session. killCursors runs
+   * under a fresh timeout: `timeoutMS` given to close(), else the cursor's (CSOT "Cursors").
+   */
+  private async cleanup(timeoutMS: number | undefined = this.cursorOptions.timeoutMS, getMoreFailed = false): Promise<void> {
     // Everything is captured before the first await: rewind() may reset the fields meanwhile.
     this.isClosed = true;
     // After a failed getMore the pinned connection stays with the cursor until close() (load-balancers.md).
@@ -429,7 +500,7 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
               new KillCursorsOperation(ns, cursorId, address, {
                 session,
                 readPreference: this.cursorOptions.readPreference,
-                timeoutMS: this.cursorOptions.timeoutMS
+                timeoutMS
               })
             )
           )
@@ -441,14 +512,17 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
     }
   }
 
-  /** Sends killCursors if the server cursor is alive and releases the implicit session. */
-  async close(): Promise<void> {
+  /**
+   * Sends killCursors if the server cursor is alive and releases the implicit session.
+   * `timeoutMS` overrides the cursor's for the killCursors (which always gets a fresh deadline).
+   */
+  async close(options?: { timeoutMS?: number }): Promise<void> {
     this.clearBuffer();
     if (!this.initialized) {
       this.isClosed = true;
       return;
     }
-    await this.cleanup();
+    await this.cleanup(validateTimeoutMS(options?.timeoutMS) ?? this.cursorOptions.timeoutMS);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -468,6 +542,7 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
     this.initialized = false;
     this.isClosed = false;
     this.isKilled = false;
+    this.lifetimeDeadline = undefined;
     this.onRewind();
   }
 }

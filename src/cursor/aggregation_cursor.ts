@@ -4,7 +4,9 @@ import type { CursorCreation, Namespace } from '../operations/cursor_response';
 import { AggregateOperation, buildAggregateCommand, effectivePipeline, type AggregateOptions } from '../operations/aggregate';
 import { ExplainOperation, explainVerbosity, type ExplainVerbosityLike } from '../operations/explain';
 import type { ClientSession } from '../sessions';
-import { AbstractCursor, validateInteger, type AbstractCursorOptions, type CursorClient } from './abstract_cursor';
+import { MongoInvalidArgumentError } from '../errors';
+import { TimeoutMode } from '../timeout';
+import { AbstractCursor, validateInteger, type AbstractCursorOptions, type CursorClient, type CursorCommandTimeout } from './abstract_cursor';
 
 export type AggregationCursorOptions = AggregateOptions & AbstractCursorOptions;
 
@@ -33,8 +35,13 @@ export class AggregationCursor<TSchema = Document> extends AbstractCursor<TSchem
     };
   }
 
-  protected async initialize(session: ClientSession): Promise<CursorCreation> {
-    return this.client.executeOperation(new AggregateOperation(this.namespace, this.pipeline, this.currentOptions(session)));
+  protected async initialize(session: ClientSession, timeout: CursorCommandTimeout): Promise<CursorCreation> {
+    const operation = new AggregateOperation(this.namespace, this.pipeline, { ...this.currentOptions(session), ...timeout });
+    // CSOT "Non-tailable Cursors": $out/$merge cannot run in iteration mode.
+    if (operation.hasWriteStage && this.cursorOptions.timeoutMode === TimeoutMode.iteration) {
+      throw new MongoInvalidArgumentError('timeoutMode "iteration" is not supported for an aggregate with a $out or $merge stage');
+    }
+    return this.client.executeOperation(operation);
   }
 
   clone(): AggregationCursor<TSchema> {

@@ -6,10 +6,10 @@ import type { Document } from 'bson';
 import type { AbstractOperation } from '../operations/operation';
 import type { CursorCreation, Namespace } from '../operations/cursor_response';
 import type { ClientSession } from '../sessions';
-import { AbstractCursor, type AbstractCursorOptions, type CursorClient } from './abstract_cursor';
+import { AbstractCursor, type AbstractCursorOptions, type CursorClient, type CursorCommandTimeout } from './abstract_cursor';
 
 /** Builds the cursor-creating operation for a session and the cursor's current options. */
-export type CursorOperationFactory = (session: ClientSession, options: AbstractCursorOptions) => AbstractOperation<CursorCreation>;
+export type CursorOperationFactory = (session: ClientSession, options: AbstractCursorOptions & CursorCommandTimeout) => AbstractOperation<CursorCreation>;
 
 export class CommandCursor<TSchema = Document> extends AbstractCursor<TSchema> {
   constructor(
@@ -21,8 +21,8 @@ export class CommandCursor<TSchema = Document> extends AbstractCursor<TSchema> {
     super(client, namespace, options);
   }
 
-  protected async initialize(session: ClientSession): Promise<CursorCreation> {
-    return this.client.executeOperation(this.factory(session, { ...this.cursorOptions, session }));
+  protected async initialize(session: ClientSession, timeout: CursorCommandTimeout): Promise<CursorCreation> {
+    return this.client.executeOperation(this.factory(session, { ...this.cursorOptions, session, ...timeout }));
   }
 
   clone(): CommandCursor<TSchema> {

@@ -9,7 +9,7 @@ import type { CursorCreation, Namespace } from '../operations/cursor_response';
 import { ExplainOperation, explainVerbosity, type ExplainVerbosityLike } from '../operations/explain';
 import { buildFindCommand, FindOperation, type FindOptions } from '../operations/find';
 import type { ClientSession } from '../sessions';
-import { AbstractCursor, validateInteger, type AbstractCursorOptions, type CursorClient } from './abstract_cursor';
+import { AbstractCursor, validateInteger, type AbstractCursorOptions, type CursorClient, type CursorCommandTimeout } from './abstract_cursor';
 
 export type FindCursorOptions = FindOptions & AbstractCursorOptions;
 
@@ -42,8 +42,8 @@ export class FindCursor<TSchema = Document> extends AbstractCursor<TSchema> {
     };
   }
 
-  protected async initialize(session: ClientSession): Promise<CursorCreation> {
-    const operation = new FindOperation(this.namespace, this.findFilter, this.currentOptions(session));
+  protected async initialize(session: ClientSession, timeout: CursorCommandTimeout): Promise<CursorCreation> {
+    const operation = new FindOperation(this.namespace, this.findFilter, { ...this.currentOptions(session), ...timeout });
     return this.client.executeOperation(operation);
   }
 
