@@ -203,7 +203,11 @@ export class GridFSBucketWriteStream extends Writable {
 
   /** Aborts the upload: deletes the chunks written so far; the stream is destroyed. */
   async abort(): Promise<void> {
-    await this.upload.abort();
-    this.destroy();
+    try {
+      await this.upload.abort();
+    } finally {
+      // Destroyed even when deleting the chunks failed (e.g. CSOT: the upload's deadline passed).
+      this.destroy();
+    }
   }
 }
