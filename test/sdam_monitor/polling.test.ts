@@ -30,12 +30,13 @@ afterEach(async () => {
 describe('polling protocol', () => {
   test('checks once per heartbeatFrequencyMS on a single connection, with plain (non-awaitable) hellos', async () => {
     const server = await startServer();
+    const started = Date.now();
     const { ctx } = startMonitor(server, { serverMonitoringMode: 'poll', heartbeatFrequencyMS: 100, minHeartbeatFrequencyMS: 10 });
-    await delay(560);
+    await waitFor(() => ctx.successes.length >= 4, 'four checks');
+    const elapsed = Date.now() - started;
 
-    // handshake at ~0 ms, then a hello every ~100 ms
-    expect(ctx.successes.length).toBeGreaterThanOrEqual(4);
-    expect(ctx.successes.length).toBeLessThanOrEqual(7);
+    // handshake at ~0 ms, then a hello every ~100 ms: never more often than that (load may only slow it)
+    expect(ctx.successes.length).toBeLessThanOrEqual(Math.floor(elapsed / 100) + 2);
     const hellos = server.hellos();
     expect(new Set(hellos.map((h) => h.connectionId)).size).toBe(1); // no RTT pinger connection when polling
     expect(hellos.some((h) => isAwaitable(h.body) || h.exhaustAllowed)).toBe(false);
