@@ -8,6 +8,8 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }]
   },
   testTimeout: 30000,
+  globalSetup: '<rootDir>/test/tools/jest_global_setup.ts',
+  globalTeardown: '<rootDir>/test/tools/jest_global_teardown.ts',
   detectOpenHandles: true,
   forceExit: false
 };
