@@ -25,7 +25,7 @@ function delayNext(name: string, ms: number): void {
   });
 }
 
-const coll = () => d.client.db('test').collection('coll');
+const coll = () => d.client.db('test').collection<{ _id: number }>('coll');
 
 describe('commit, abort, endSession', () => {
   beforeEach(async () => {
