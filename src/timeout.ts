@@ -201,3 +201,13 @@ export function awaitDataMaxTimeMS(maxAwaitTimeMS: number, timeout: TimeoutConte
   const left = Math.floor(timeout.remainingMS - (minRoundTripTime ?? 0));
   return left >= 1 ? Math.min(maxAwaitTimeMS, left) : maxAwaitTimeMS;
 }
+
+/**
+ * CSOT "Batching": the one deadline of an operation that sends several commands (bulk writes):
+ * the given one, the session's (inside withTransaction), or a new one when timeoutMS is set.
+ */
+export function operationDeadline(options: { timeoutMS?: number; timeoutContext?: TimeoutContext; session?: { timeoutContext?: TimeoutContext } }): TimeoutContext | undefined {
+  const existing = options.timeoutContext ?? options.session?.timeoutContext;
+  if (existing) return existing;
+  return options.timeoutMS === undefined ? undefined : new TimeoutContext({ timeoutMS: options.timeoutMS });
+}

@@ -26,6 +26,7 @@ import {
 } from '../errors';
 import type { AnyBulkWriteOperation } from '../mongo_types';
 import { ClientSession, type SessionOwner } from '../sessions';
+import { operationDeadline } from '../timeout';
 import { DeleteOperation, makeDeleteStatement } from './delete';
 import { InsertOperation, prepareDocumentForInsert } from './insert';
 import { AbstractOperation, Aspect, aspects, type BaseOperationOptions, type CommandTarget, type OperationContext } from './operation';
@@ -273,7 +274,8 @@ export async function executeBulkWrite(
   if (writes.length === 0) throw new MongoInvalidArgumentError('Invalid BulkOperation, Batch cannot be empty');
   const ordered = options.ordered ?? true;
   const { forceServerObjectId: _ignored, ...rest } = options;
-  const commandOptions: WriteCommandOptions = { ...rest, ordered };
+  // CSOT "Batching": every batch runs under the one deadline of the bulk write.
+  const commandOptions: WriteCommandOptions = { ...rest, ordered, timeoutContext: operationDeadline(options) };
   const plan = new BulkPlan(ns, writes, commandOptions);
   const unacknowledged = options.writeConcern !== undefined && !options.writeConcern.isAcknowledged;
   // One implicit session for the whole bulk, as the official driver does.

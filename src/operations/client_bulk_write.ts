@@ -18,6 +18,7 @@ import type { ClientBulkWriteResult, ClientDeleteResult, ClientInsertOneResult, 
 import { MongoClientBulkWriteError, MongoError, MongoInvalidArgumentError, MongoServerError, MongoWriteConcernError } from '../errors';
 import type { AnyClientBulkWriteModel } from '../mongo_types';
 import { ClientSession } from '../sessions';
+import { operationDeadline } from '../timeout';
 import type { WriteExecutor } from './bulk_write';
 import { prepareDocumentForInsert } from './insert';
 import { AbstractOperation, Aspect, aspects, CommandOperation, type BaseOperationOptions, type OperationContext } from './operation';
@@ -202,7 +203,7 @@ class ResultsCursorCommand extends CommandOperation<Document> {
     address: string,
     options: BaseOperationOptions
   ) {
-    super('admin', { session: options.session, timeoutMS: options.timeoutMS });
+    super('admin', { session: options.session, timeoutMS: options.timeoutMS, timeoutContext: options.timeoutContext, omitMaxTimeMS: options.omitMaxTimeMS });
     this.commandName = Object.keys(command)[0];
     this.serverAddress = address;
   }
@@ -326,7 +327,9 @@ export async function executeClientBulkWrite(
   if (unacknowledged && ordered) throw new MongoInvalidArgumentError('Cannot request unacknowledged write concern and ordered writes');
   const writes = models.map((model) => prepareClientWrite(model as unknown as Document));
   const limits = { maxWriteBatchSize: DEFAULT_MAX_WRITE_BATCH_SIZE };
-  const bulkOptions: ClientBulkWriteOptions = { ...options, ordered };
+  // CSOT "Batching": every batch and results getMore runs under the one deadline of the bulk write.
+  const timeoutContext = operationDeadline(options);
+  const bulkOptions: ClientBulkWriteOptions = { ...options, ordered, timeoutContext };
 
   if (unacknowledged) {
     for (let start = 0; start < writes.length; ) {
@@ -353,7 +356,7 @@ export async function executeClientBulkWrite(
         outcome = { reply: error.result, count: operation.count, address: operation.address };
         merger.addWriteConcernError(error.result.writeConcernError as Document);
       }
-      await drainResults(executor, outcome, start, merger, ordered, { session, timeoutMS: options.timeoutMS });
+      await drainResults(executor, outcome, start, merger, ordered, { session, timeoutMS: options.timeoutMS, timeoutContext });
       start += outcome.count;
     }
   } finally {
@@ -399,15 +402,17 @@ async function drainResults(
     }
     if (cursorId.isZero()) break;
     try {
+      // CSOT: the results cursor lives under the bulk write's deadline; its getMores get no maxTimeMS.
       const more = await executor.executeOperation(
-        new ResultsCursorCommand({ getMore: cursorId, collection: RESULTS_NAMESPACE }, address, cursorOptions)
+        new ResultsCursorCommand({ getMore: cursorId, collection: RESULTS_NAMESPACE }, address, { ...cursorOptions, omitMaxTimeMS: !!cursorOptions.timeoutContext })
       );
       const next = (more.cursor ?? {}) as Document;
       cursorId = toLong(next.id);
       batch = (next.nextBatch as Document[] | undefined) ?? [];
     } catch (error) {
       await executor
-        .executeOperation(new ResultsCursorCommand({ killCursors: RESULTS_NAMESPACE, cursors: [cursorId] }, address, cursorOptions))
+        // killCursors under a fresh timeoutMS (CSOT "Cursors").
+        .executeOperation(new ResultsCursorCommand({ killCursors: RESULTS_NAMESPACE, cursors: [cursorId] }, address, { ...cursorOptions, timeoutContext: undefined }))
         .catch(() => undefined);
       merger.noteBatchSuccess(reply, count, ordered, firstErrorIdx);
       throw merger.hasObservations() ? merger.toError('client bulk write failed while reading its results', error) : error;

@@ -284,3 +284,22 @@ describe('validation (client errors, nothing sent)', () => {
     expect(d.sent('aggregate')).toHaveLength(0);
   });
 });
+
+describe('multi-batch writes (CSOT "Batching")', () => {
+  beforeEach(async () => {
+    d = await startDeployment();
+  });
+
+  test('the batches of one bulkWrite share one deadline', async () => {
+    script(d, 'insert', (r) => ({ n: (r.body.documents as unknown[]).length, ok: 1 }));
+    script(d, 'delete', () => ({ n: 1, ok: 1 }));
+    d.delays.insert = [120, 120];
+    d.delays.delete = [120];
+    const models = [{ insertOne: { document: { _id: 1 } } }, { deleteOne: { filter: { _id: 1 } } }, { insertOne: { document: { _id: 2 } } }];
+    const error = await rejectionOf(coll().bulkWrite(models, { timeoutMS: 300 }));
+    expect(error).toBeInstanceOf(MongoOperationTimeoutError);
+    const [first] = d.sent('insert');
+    const [second] = d.sent('delete');
+    expect(second.maxTimeMS as number).toBeLessThanOrEqual((first.maxTimeMS as number) - 100);
+  });
+});
