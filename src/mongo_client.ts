@@ -136,7 +136,10 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
     // mongodb+srv URI is only syntax-checked here; its options are resolved by connect().
     const connectionString = parseConnectionString(url);
     if (!connectionString.isSrv) this.resolved = { ...buildMongoOptions(connectionString, parsableOptions(clientOptions)), ...loggerOptions };
-    this.serverSessionPool = new ServerSessionPool(() => this.clientTopology?.description.logicalSessionTimeoutMinutes ?? null);
+    this.serverSessionPool = new ServerSessionPool(() => this.clientTopology?.description.logicalSessionTimeoutMinutes ?? null, {
+      // load-balancers.md "Session Expiration": no pruning by logicalSessionTimeoutMinutes.
+      loadBalanced: () => this.clientTopology?.description.type === TopologyType.LoadBalanced
+    });
     this.commandMonitor = new CommandMonitor(this, { logger: this.logger });
     if (this.logger.enabled) logPoolAndTopologyEvents(this as unknown as LoggedEventSource, this.logger);
   }

@@ -129,11 +129,17 @@ export class ServerSessionPool {
 
   release(session: ServerSession): void {
     if (session.generation !== this.generation) return;
+    if (session.isDirty) return;
+    // Load-balanced mode: logicalSessionTimeoutMinutes is ignored and the pool is never pruned.
+    if (this.poolOptions.loadBalanced?.() === true) {
+      this.sessions.unshift(session);
+      return;
+    }
     const timeout = this.sessionTimeoutMinutes;
     const now = this.now();
     // Prune sessions about to expire from the back (the least recently used end).
     while (this.sessions.length > 0 && this.sessions[this.sessions.length - 1].hasTimedOut(timeout, now)) this.sessions.pop();
-    if (session.isDirty || session.hasTimedOut(timeout, now)) return;
+    if (session.hasTimedOut(timeout, now)) return;
     this.sessions.unshift(session);
   }
 
