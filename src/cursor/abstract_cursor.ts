@@ -17,8 +17,8 @@
  *   under a fresh `timeoutMS` (or the one given to `close`). Expiry raises MongoOperationTimeoutError;
  *   buffered documents are still returned after the deadline.
  */
-import { Long, type Document } from 'bson';
-import { MongoAPIError, MongoInvalidArgumentError } from '../errors';
+import { deserialize, Long, type Document } from 'bson';
+import { MongoAPIError, MongoInvalidArgumentError, MongoProtocolError } from '../errors';
 import type { AbstractOperation } from '../operations/operation';
 import type { CursorBatch, CursorCreation, Namespace } from '../operations/cursor_response';
 import { GetMoreOperation } from '../operations/get_more';
@@ -66,6 +66,12 @@ export type CursorFlag = 'tailable' | 'awaitData' | 'noCursorTimeout' | 'partial
 export abstract class AbstractCursor<TSchema = Document> implements AsyncIterable<TSchema> {
   protected readonly cursorOptions: AbstractCursorOptions;
   private buffer: Document[] = [];
+  /** The buffered documents are still BSON (lazy decoding, see `decodesLazily`). */
+  private bufferIsBson = false;
+  /** Decided when the cursor starts: batches are kept as BSON and decoded one document at a time. */
+  private lazyBatches = false;
+  /** toArray() on an unstarted cursor: every document is kept, so decode whole batches at once. */
+  private decodeEagerly = false;
   private position = 0;
   private cursorId: Long | null = null;
   private cursorNs: Namespace;
@@ -152,6 +158,21 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
   /** Resets subclass counters on rewind. */
   protected onRewind(): void {}
 
+  /**
+   * Batches arrive as undecoded BSON documents and each is decoded when it is handed out, so
+   * iterating a large result keeps only short-lived objects (cheap young-generation GC, lower
+   * peak memory) instead of decoding a whole 16 MiB batch into objects up front.
+   * Subclasses whose cursor-creating command honours the `raw` batch option return true.
+   */
+  protected get decodesLazily(): boolean {
+    return false;
+  }
+
+  /** Whether batches are requested as raw BSON (the caller asked for raw batches, or lazy decoding). */
+  protected get requestsRawBatches(): boolean {
+    return this.cursorOptions.raw === true || this.lazyBatches;
+  }
+
   // ---------------------------------------------------------------- state
 
   /** The server cursor id (undefined before the first batch; 0 once exhausted or killed). */
@@ -194,6 +215,7 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
   readBufferedDocuments(count?: number): TSchema[] {
     const end = count === undefined ? this.buffer.length : Math.min(this.buffer.length, this.position + count);
     const out = this.buffer.slice(this.position, end);
+    if (this.bufferIsBson) for (let i = 0; i < out.length; i++) out[i] = decodeBuffered(out[i]);
     this.position = end;
     if (this.position === this.buffer.length) this.clearBuffer();
     return out as TSchema[];
@@ -201,6 +223,7 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
 
   private clearBuffer(): void {
     this.buffer = [];
+    this.bufferIsBson = false;
     this.position = 0;
   }
 
@@ -286,7 +309,8 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
   // ---------------------------------------------------------------- iteration
 
   private shift(): TSchema {
-    const doc = this.buffer[this.position++];
+    const item = this.buffer[this.position++];
+    const doc = this.bufferIsBson ? decodeBuffered(item) : item;
     if (this.position === this.buffer.length) this.clearBuffer();
     return (this.transform ? this.transform(doc) : doc) as TSchema;
   }
@@ -344,6 +368,7 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
 
   /** Drains whole batches synchronously; awaits only to fetch the next batch. */
   private async collect(max: number): Promise<TSchema[]> {
+    if (!this.initialized && max === Infinity) this.decodeEagerly = true;
     const out: TSchema[] = [];
     for (;;) {
       try {
@@ -411,7 +436,7 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
           batchSize: this.nextBatchSize(),
           maxTimeMS: this.cursorOptions.tailable && this.cursorOptions.awaitData ? this.cursorOptions.maxAwaitTimeMS : undefined,
           comment: this.cursorOptions.comment,
-          raw: this.cursorOptions.raw
+          raw: this.requestsRawBatches
         }))
       );
     } catch (error) {
@@ -438,6 +463,8 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
         this.ownsSession = true;
       }
     }
+    this.lazyBatches = this.decodesLazily && !this.decodeEagerly;
+    this.decodeEagerly = false;
     let first: CursorCreation;
     try {
       first = await this.initialize(this.cursorSession, this.initialCommandTimeout(deadline));
@@ -460,9 +487,20 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
 
   private receive(documents: Document[]): void {
     this.onBatchReceived(documents.length);
-    const incoming = this.cursorOptions.raw ? (documents.length > 0 ? [Buffer.concat(documents as unknown as Buffer[])] : []) : documents;
+    if (this.cursorOptions.raw) {
+      // Raw-batch cursors: one Buffer of concatenated BSON documents per batch.
+      const batch = documents.length > 0 ? [Buffer.concat(documents as unknown as Buffer[])] : [];
+      this.append(batch, false);
+    } else {
+      this.append(documents, this.lazyBatches);
+    }
+  }
+
+  /** `isBson` is fixed for a cursor (its options cannot change once iteration started). */
+  private append(incoming: Document[], isBson: boolean): void {
     if (this.bufferedCount() === 0) {
       this.buffer = incoming;
+      this.bufferIsBson = isBson;
       this.position = 0;
     } else {
       for (const doc of incoming) this.buffer.push(doc);
@@ -551,6 +589,15 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
 function onPinnedConnection<O extends AbstractOperation<unknown>>(pin: PinnedConnection | undefined, operation: O): O {
   operation.pinnedConnection = pin;
   return operation;
+}
+
+/** Decodes one buffered BSON document (lazy decoding). */
+function decodeBuffered(bytes: Document): Document {
+  try {
+    return deserialize(bytes as unknown as Uint8Array);
+  } catch (error) {
+    throw new MongoProtocolError(`invalid BSON document in cursor batch (${(error as Error).message})`, { cause: error });
+  }
 }
 
 export function validateInteger(name: string, value: unknown): void {

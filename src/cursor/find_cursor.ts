@@ -25,7 +25,7 @@ export class FindCursor<TSchema = Document> extends AbstractCursor<TSchema> {
   }
 
   /** The find options with the cursor-level settings (batchSize, flags, read settings) applied. */
-  private currentOptions(session?: ClientSession): FindOptions {
+  private currentOptions(session?: ClientSession, raw = this.cursorOptions.raw): FindOptions {
     const c = this.cursorOptions;
     return {
       ...this.findOptions,
@@ -38,13 +38,18 @@ export class FindCursor<TSchema = Document> extends AbstractCursor<TSchema> {
       readConcern: c.readConcern,
       timeoutMS: c.timeoutMS,
       session: session ?? c.session,
-      raw: c.raw
+      raw
     };
   }
 
   protected async initialize(session: ClientSession, timeout: CursorCommandTimeout): Promise<CursorCreation> {
-    const operation = new FindOperation(this.namespace, this.findFilter, { ...this.currentOptions(session), ...timeout });
+    const operation = new FindOperation(this.namespace, this.findFilter, { ...this.currentOptions(session, this.requestsRawBatches), ...timeout });
     return this.client.executeOperation(operation);
+  }
+
+  /** find honours raw batches: documents are decoded one by one as they are handed out. */
+  protected override get decodesLazily(): boolean {
+    return true;
   }
 
   protected override onBatchReceived(count: number): void {

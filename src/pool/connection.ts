@@ -15,7 +15,7 @@
 import * as fs from 'fs';
 import * as net from 'net';
 import * as tls from 'tls';
-import type { Document, ObjectId } from 'bson';
+import { deserialize, type Document, type ObjectId } from 'bson';
 import {
   MongoCompatibilityError,
   MongoError,
@@ -200,6 +200,16 @@ function hasGuards(options: CommandOptions): boolean {
   return options.signal !== undefined || (options.timeoutMS ?? 0) > 0 || options.socketTimeoutMS !== undefined;
 }
 
+/**
+ * The reply as monitoring shows it: when the caller asked for some fields raw (e.g. cursor
+ * batches kept as BSON for lazy decoding), the fully decoded body, so events and logs look the
+ * same whatever the caller's decoding choice.
+ */
+function reportedReply(message: Reply, body: Document, options: CommandOptions | undefined): Document {
+  if (options?.bson?.fieldsAsRaw === undefined || message.opCode !== OpCode.OP_MSG) return body;
+  return deserialize(message.bodyBytes);
+}
+
 function commandName(cmd: Document): string {
   for (const key in cmd) return key;
   return '';
@@ -336,8 +346,9 @@ export class Connection {
     report('started', { command: this.sentBody ?? { ...cmd, $db: db } });
     this.sentBody = null;
     try {
-      const body = pending === null ? { ok: 1 } : this.replyBody(await pending);
-      report('succeeded', { reply: body, duration: performance.now() - started });
+      const message = pending === null ? null : await pending;
+      const body = message === null ? { ok: 1 } : this.replyBody(message);
+      report('succeeded', { reply: message === null ? body : reportedReply(message, body, options), duration: performance.now() - started });
       return body;
     } catch (error) {
       report('failed', { error: error as Error, duration: performance.now() - started });
