@@ -463,7 +463,6 @@ export class Connection {
     if (this.expected !== -1) {
       throw new MongoRuntimeError(`connection to ${this.address} is busy: one command at a time`);
     }
-    const name = commandName(cmd);
     const body: Document = { ...cmd, $db: db };
     const api = this.serverApi;
     if (api) {
@@ -481,7 +480,7 @@ export class Connection {
     const moreToCome = options?.moreToCome === true;
     const exhaustAllowed = exhaust || options?.exhaustAllowed === true;
     let message = encodeOpMsg({ requestId, body, sequences: options?.sequences, moreToCome, exhaustAllowed });
-    if (this.compressor !== null && !UNCOMPRESSIBLE_COMMANDS.has(name.toLowerCase())) {
+    if (this.compressor !== null && !UNCOMPRESSIBLE_COMMANDS.has(commandName(cmd).toLowerCase())) {
       message = compressMessage(message, this.compressor, this.zlibLevel);
     }
     this.lastUseTime = performance.now();
