@@ -15,12 +15,17 @@ import * as path from 'node:path';
 import * as ts from 'typescript';
 
 export const ROOT = path.resolve(__dirname, '..');
-export const TMP = path.join(ROOT, '.bench-tmp');
+/** The work directory; `MONGOWIRE_BENCH_DIR` (inside the repo, so node_modules resolve) lets concurrent runs not collide. */
+export const TMP = path.resolve(ROOT, process.env.MONGOWIRE_BENCH_DIR || '.bench-tmp');
 export const MONGOWIRE_DIR = path.join(TMP, 'node_modules', 'mongowire');
 export const OFFICIAL_DIR = path.join(ROOT, 'node_modules', 'mongodb');
 
 /** Builds mongowire into MONGOWIRE_DIR; type errors elsewhere in the tree do not stop the emit. */
 export function buildMongowire(): string {
+  // A package.json of its own, so `require('mongowire')` from here is not resolved as a
+  // self-reference to the repo's package (and its possibly stale dist/).
+  fs.mkdirSync(TMP, { recursive: true });
+  fs.writeFileSync(path.join(TMP, 'package.json'), '{ "name": "mongowire-bench-work", "private": true }\n');
   const dist = path.join(MONGOWIRE_DIR, 'dist');
   fs.rmSync(dist, { recursive: true, force: true });
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');

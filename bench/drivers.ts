@@ -2,6 +2,7 @@
  * The two drivers under test, loaded as installed packages (mongowire from the bench build,
  * `mongodb` from node_modules) and seen through the small API surface both share.
  */
+import * as path from 'node:path';
 import type { Document } from 'bson';
 import { MONGOWIRE_DIR, OFFICIAL_DIR } from './build';
 
@@ -51,9 +52,21 @@ export interface Driver {
   mod: DriverModule;
 }
 
+/** mongowire's GridFSBucket: from the package entry, or from src/gridfs while index.ts does not export it yet. */
+function mongowireModule(): DriverModule {
+  const mod = require(MONGOWIRE_DIR) as DriverModule;
+  if (mod.GridFSBucket) return mod;
+  try {
+    const gridfs = require(path.join(MONGOWIRE_DIR, 'dist', 'cjs', 'gridfs')) as Pick<DriverModule, 'GridFSBucket'>;
+    return { ...mod, GridFSBucket: gridfs.GridFSBucket };
+  } catch {
+    return mod;
+  }
+}
+
 export function loadDrivers(): Driver[] {
   return [
-    { name: 'mongowire', dir: MONGOWIRE_DIR, mod: require(MONGOWIRE_DIR) as DriverModule },
+    { name: 'mongowire', dir: MONGOWIRE_DIR, mod: mongowireModule() },
     { name: 'official', dir: OFFICIAL_DIR, mod: require(OFFICIAL_DIR) as DriverModule }
   ];
 }

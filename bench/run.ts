@@ -2,6 +2,7 @@
  * mongowire vs the official `mongodb` driver, in one run.
  *
  *   npx tsx bench/run.ts [--quick] [--rounds N] [--only name,name] [--no-build] [--json out.json]
+ *                        [--driver mongowire|official]   (one driver only, for profiling)
  *
  * By default every task runs against a zero-latency canned server in its own process
  * (bench/canned_server.ts), so the numbers are client-side cost; with MONGODB_URI set the same
@@ -25,7 +26,7 @@ import { DB_NAME, GRIDFS_BUCKET, SINGLE_COLLECTION, SINGLE_ID, corpusCollection,
 import { loadDrivers, type Driver, type DriverName } from './drivers';
 import { BareSocket } from './floor';
 import { installedSize, measureImport, measurePeakRss, type RssSample } from './footprint';
-import { formatBytes, formatSummary, renderTable, summarize, type Summary } from './stats';
+import { formatBytes, formatNumber, formatSummary, renderTable, summarize, type Summary } from './stats';
 import { FULL_SIZES, QUICK_SIZES, TASKS, type DriverSession, type Sample, type Sizes, type Task } from './tasks';
 
 interface Options {
@@ -35,6 +36,8 @@ interface Options {
   build: boolean;
   json: string | null;
   uri: string | null;
+  /** Only this driver (for profiling one driver; ratios become n/a). */
+  driver: DriverName | null;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -49,7 +52,8 @@ function parseArgs(argv: string[]): Options {
     only: value('--only')?.split(',').map((s) => s.trim().toLowerCase()) ?? null,
     build: !(argv.includes('--no-build') && fs.existsSync(path.join(MONGOWIRE_DIR, 'dist', 'cjs', 'index.js'))),
     json: value('--json') ?? null,
-    uri: process.env.MONGODB_URI || null
+    uri: process.env.MONGODB_URI || null,
+    driver: (value('--driver') as DriverName | undefined) ?? null
   };
 }
 
@@ -144,11 +148,13 @@ interface TaskResult {
   target?: number;
   status: string | null;
   throughput: Partial<Record<DriverName | 'floor', Summary>>;
+  /** Client-process CPU (user + system) per unit, in microseconds: robust to a busy machine. */
+  cpuPerUnit: Partial<Record<DriverName | 'floor', Summary>>;
   ratio: number;
 }
 
 async function measureTask(task: Task, sessions: DriverSession[], sizes: Sizes, options: Options, floor: BareSocket | null): Promise<TaskResult> {
-  const result: TaskResult = { task: task.name, unit: task.unit, target: task.target, status: null, throughput: {}, ratio: NaN };
+  const result: TaskResult = { task: task.name, unit: task.unit, target: task.target, status: null, throughput: {}, cpuPerUnit: {}, ratio: NaN };
   for (const s of sessions) {
     const reason = task.unavailable(s);
     if (reason) {
@@ -161,6 +167,7 @@ async function measureTask(task: Task, sessions: DriverSession[], sizes: Sizes, 
     participants.push({ label: 'floor', run: async () => ({ units: sizes.ops, ms: await floor.roundTrips(sizes.ops) }) });
   }
   const samples = new Map<string, number[]>(participants.map((p) => [p.label, []]));
+  const cpu = new Map<string, number[]>(participants.map((p) => [p.label, []]));
   const warmups = options.quick ? 0 : 1;
   try {
     for (let round = 0; round < warmups + options.rounds; round++) {
@@ -168,8 +175,13 @@ async function measureTask(task: Task, sessions: DriverSession[], sizes: Sizes, 
       const order = [...participants.slice(shift), ...participants.slice(0, shift)];
       for (const p of order) {
         collectGarbage();
+        const cpuStart = process.cpuUsage();
         const sample = await p.run();
-        if (round >= warmups) samples.get(p.label)!.push(sample.units / (sample.ms / 1000));
+        const used = process.cpuUsage(cpuStart);
+        if (round >= warmups) {
+          samples.get(p.label)!.push(sample.units / (sample.ms / 1000));
+          cpu.get(p.label)!.push((used.user + used.system) / sample.units);
+        }
       }
     }
   } catch (error) {
@@ -177,6 +189,9 @@ async function measureTask(task: Task, sessions: DriverSession[], sizes: Sizes, 
     return result;
   }
   for (const [label, values] of samples) result.throughput[label as DriverName] = summarize(values);
+  for (const [label, values] of cpu) result.cpuPerUnit[label as DriverName] = summarize(values);
+  result.throughput.mongowire ??= summarize([]);
+  result.throughput.official ??= summarize([]);
   result.ratio = (result.throughput.mongowire?.median ?? NaN) / (result.throughput.official?.median ?? NaN);
   return result;
 }
@@ -239,20 +254,28 @@ function machine(): string {
   return `${os.availableParallelism()} CPUs (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, ${os.type()} ${os.release()}`;
 }
 
+const CPU_UNIT: Record<Task['unit'], string> = { 'ops/s': 'µs/op', 'docs/s': 'µs/doc', 'MB/s': 'µs/MB' };
+
 function throughputTable(results: TaskResult[]): string {
   const rows = results.map((r) => {
-    if (r.status) return [r.task, r.unit, r.status, '', '', '', ''];
+    if (r.status) return [r.task, r.unit, r.status, '', '', '', '', '', ''];
     const target = r.target !== undefined ? `≥ ${r.target.toFixed(1)}×` : '';
     const status = r.target !== undefined ? verdict(r.ratio >= r.target) : '';
-    return [r.task, r.unit, formatSummary(r.throughput.mongowire!), formatSummary(r.throughput.official!), `${r.ratio.toFixed(2)}×`, target, status];
+    const mwCpu = r.cpuPerUnit.mongowire?.median ?? NaN;
+    const offCpu = r.cpuPerUnit.official?.median ?? NaN;
+    const cpu = `${formatNumber(mwCpu)} / ${formatNumber(offCpu)} ${CPU_UNIT[r.unit as Task['unit']]}`;
+    return [r.task, r.unit, formatSummary(r.throughput.mongowire!), formatSummary(r.throughput.official!), `${r.ratio.toFixed(2)}×`, target, status, cpu, `${(offCpu / mwCpu).toFixed(2)}×`];
   });
-  return renderTable(['task', 'unit', 'mongowire median [min–max]', 'official median [min–max]', 'ratio', 'target', ''], rows);
+  return renderTable(
+    ['task', 'unit', 'mongowire median [min–max]', 'official median [min–max]', 'ratio', 'target', '', 'client CPU mw / official', 'CPU ratio'],
+    rows
+  );
 }
 
 function floorLine(results: TaskResult[]): string {
   const find = results.find((r) => r.task === 'findOne by _id');
   const floor = find?.throughput.floor;
-  if (!find || !floor) return 'bare-socket floor: not measured (findOne task not run)';
+  if (!find || !floor || find.status) return 'bare-socket floor: not measured (findOne task not run)';
   const mw = find.throughput.mongowire!.median / floor.median;
   const off = find.throughput.official!.median / floor.median;
   return (
@@ -332,7 +355,7 @@ async function main(): Promise<void> {
   const sessions: DriverSession[] = [];
   let floor: BareSocket | null = null;
   try {
-    for (const d of drivers) sessions.push(await openSession(d, target, sizes));
+    for (const d of drivers) if (!options.driver || d.name === options.driver) sessions.push(await openSession(d, target, sizes));
     floor = await BareSocket.open(target.host, target.port);
     const tasks = TASKS.filter((t) => !options.only || options.only.some((o) => t.name.toLowerCase().includes(o)));
     const results: TaskResult[] = [];
@@ -346,7 +369,7 @@ async function main(): Promise<void> {
       await s.poolClient.close();
     }
     sessions.length = 0;
-    const footprint = options.only ? null : measureFootprint(drivers, target, sizes, options);
+    const footprint = options.only || options.driver ? null : measureFootprint(drivers, target, sizes, options);
 
     const server = options.uri ? `MONGODB_URI (${options.uri.replace(/\/\/[^@/]*@/, '//****@')})` : 'canned zero-latency server (own process)';
     const out = [
@@ -356,7 +379,8 @@ async function main(): Promise<void> {
       `sizes: ${sizes.ops} sequential ops; insertMany ${sizes.insertManyDocs} docs × ${sizes.insertManyCalls}; cursor ${sizes.cursorDocs} docs; ` +
         `toArray ${sizes.toArrayDocs} docs × ${sizes.toArrayCalls}; ${sizes.concurrency} concurrent findOne × ${sizes.concurrentWaves} waves, pool ${sizes.poolSize}; ` +
         `GridFS ${sizes.gridfsBytes / 2 ** 20} MiB; ${sizes.coldStarts} cold starts`,
-      'throughput (higher is better); ratio = mongowire / official',
+      'throughput (higher is better); ratio = mongowire / official throughput; client CPU = user+system CPU of the benchmark process per unit',
+      '(median over rounds; CPU ratio = official CPU / mongowire CPU, higher is better — less sensitive to other load on the machine than wall-clock throughput)',
       '',
       throughputTable(results),
       '',

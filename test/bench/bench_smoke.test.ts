@@ -4,15 +4,20 @@
  * the footprint measurements, prints the tables and exits cleanly.
  */
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
+/** A private build/work directory, so concurrent bench runs do not rebuild each other's package. */
+const WORK_DIR = path.join(ROOT, '.bench-tmp', `smoke-${process.pid}`);
+
+afterAll(() => fs.rmSync(WORK_DIR, { recursive: true, force: true }));
 
 function runQuickBench(): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'run.ts'), '--quick'], {
       cwd: ROOT,
-      env: { ...process.env, MONGODB_URI: '' },
+      env: { ...process.env, MONGODB_URI: '', MONGOWIRE_BENCH_DIR: WORK_DIR },
       stdio: ['ignore', 'pipe', 'pipe']
     });
     let stdout = '';
