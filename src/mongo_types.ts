@@ -35,8 +35,15 @@ export type WithId<TSchema> = EnhancedOmit<TSchema, '_id'> & { _id: InferIdType<
 /** A document to insert: `_id` optional. */
 export type OptionalId<TSchema> = EnhancedOmit<TSchema, '_id'> & { _id?: InferIdType<TSchema> };
 
-/** Like OptionalId, but keeps a required `_id` required when the schema declares one without ObjectId. */
-export type OptionalUnlessRequiredId<TSchema> = TSchema extends { _id: unknown } ? TSchema : OptionalId<TSchema>;
+/**
+ * Like OptionalId, but keeps a required `_id` required when the schema declares one without
+ * ObjectId. Schemas with a string index signature (plain `Document`) take any `_id`.
+ */
+export type OptionalUnlessRequiredId<TSchema> = string extends keyof TSchema
+  ? TSchema
+  : TSchema extends { _id: unknown }
+    ? TSchema
+    : OptionalId<TSchema>;
 
 export type WithoutId<TSchema> = Omit<TSchema, '_id'>;
 

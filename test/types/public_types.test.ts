@@ -63,3 +63,11 @@ async function typedUsage(items: Collection<Item>): Promise<void> {
 test('type checks compile', () => {
   expect([ok, badField, badOperator, loose, update, badInc, tree, treeUpdate, typedUsage].length).toBe(9);
 });
+
+// Untyped collections accept any _id type on insert, as the official driver does.
+async function untypedInsert(coll: Collection): Promise<void> {
+  await coll.insertOne({ _id: 1, a: 'x' });
+  await coll.insertMany([{ _id: 'k' }, { n: 1 }]);
+  await coll.replaceOne({ _id: 1 }, { b: 2 });
+}
+void untypedInsert;
