@@ -126,7 +126,7 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
     super();
     if (typeof url !== 'string') throw new MongoInvalidArgumentError('MongoClient requires a connection string');
     this.#rawUrl = url;
-    this.url = url.replace(/(\/\/[^:@/]*:)[^@/]*@/, '$1****@').replace(/([?&;]tlsCertificateKeyFilePassword=)[^&;#]*/gi, '$1****');
+    this.url = url.replace(/(\/\/[^:@/]*:)[^@/]*@/, '$1****@').replace(/([?&;](?:tlsCertificateKeyFilePassword|proxyPassword)=)[^&;#]*/gi, '$1****');
     // The logging options are validated here and kept out of URI option parsing.
     const { logger: loggerOptions, rest: clientOptions } = splitLoggerOptions(options);
     this.loggerOptions = loggerOptions;
@@ -135,7 +135,7 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
     // Validate the URI, options and credentials now (spec: errors at construction). A
     // mongodb+srv URI is only syntax-checked here; its options are resolved by connect().
     const connectionString = parseConnectionString(url);
-    if (!connectionString.isSrv) this.resolved = { ...buildMongoOptions(connectionString, parsableOptions(clientOptions)), ...loggerOptions };
+    if (!connectionString.isSrv) this.resolved = hideSecrets({ ...buildMongoOptions(connectionString, parsableOptions(clientOptions)), ...loggerOptions });
     this.serverSessionPool = new ServerSessionPool(() => this.clientTopology?.description.logicalSessionTimeoutMinutes ?? null, {
       // load-balancers.md "Session Expiration": no pruning by logicalSessionTimeoutMinutes.
       loadBalanced: () => this.clientTopology?.description.type === TopologyType.LoadBalanced
@@ -161,10 +161,12 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
   }
 
   private async doConnect(): Promise<this> {
-    const options = this.resolved ?? {
-      ...(await parseOptions(this.#rawUrl, parsableOptions(this.clientOptions), { srvResolver: this.clientOptions.srvResolver })),
-      ...this.loggerOptions
-    };
+    const options =
+      this.resolved ??
+      hideSecrets({
+        ...(await parseOptions(this.#rawUrl, parsableOptions(this.clientOptions), { srvResolver: this.clientOptions.srvResolver })),
+        ...this.loggerOptions
+      });
     for (const warning of options.warnings) process.emitWarning(warning, { code: 'MONGOWIRE_OPTION' });
     this.resolved = options;
     this.commandMonitor.publishEvents = options.monitorCommands;
@@ -499,6 +501,17 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
 
 /** `client.bulkWrite` options as callers give them (`writeConcern` may be a plain object). */
 export type ClientBulkWriteCallOptions = Omit<ClientBulkWriteOptions, 'writeConcern'> & { writeConcern?: WriteConcernOptions | WriteConcern };
+
+/**
+ * Keeps secret option values usable but out of enumeration, so util.inspect(client),
+ * JSON.stringify(client.options) and log lines never show them.
+ */
+function hideSecrets<T extends MongoOptions>(options: T): T {
+  for (const key of ['tlsCertificateKeyFilePassword', 'proxyPassword'] as const) {
+    if (options[key] !== undefined) Object.defineProperty(options, key, { value: options[key], enumerable: false, writable: false });
+  }
+  return options;
+}
 
 /** The options URI parsing understands: the code-only hooks removed. */
 function parsableOptions(options: MongoClientConstructorOptions): MongoClientOptions {

@@ -85,3 +85,14 @@ test('code-only hooks (serverSelector, srvResolver) are not reported as unsuppor
   warnings.push(...client.options.warnings);
   expect(warnings.filter((w) => /Unsupported client option/.test(w))).toEqual([]);
 });
+
+test('secret options stay usable but never show in inspect or JSON', () => {
+  const { inspect } = require('node:util') as typeof import('node:util');
+  const client = new MongoClient('mongodb://h:1/?tls=true&tlsCertificateKeyFilePassword=k3y-s3cret&proxyHost=p&proxyPassword=pr0xy-s3cret&proxyUsername=u');
+  expect(client.options.tlsCertificateKeyFilePassword).toBe('k3y-s3cret');
+  expect(client.options.proxyPassword).toBe('pr0xy-s3cret');
+  for (const text of [inspect(client, { depth: 6 }), JSON.stringify(client.options), client.url]) {
+    expect(text).not.toContain('k3y-s3cret');
+    expect(text).not.toContain('pr0xy-s3cret');
+  }
+});
