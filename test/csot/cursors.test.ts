@@ -6,6 +6,7 @@
  */
 import type { Document } from 'bson';
 import { MongoInvalidArgumentError, MongoOperationTimeoutError } from '../../src/errors';
+import type { AnyBulkWriteOperation } from '../../src/mongo_types';
 import { TimeoutMode } from '../../src/timeout';
 import { cursorReply, rejectionOf, script, sleep, startDeployment, type MockDeployment } from './mock_helpers';
 
@@ -295,8 +296,8 @@ describe('multi-batch writes (CSOT "Batching")', () => {
     script(d, 'delete', () => ({ n: 1, ok: 1 }));
     d.delays.insert = [120, 120];
     d.delays.delete = [120];
-    const models = [{ insertOne: { document: { _id: 1 } } }, { deleteOne: { filter: { _id: 1 } } }, { insertOne: { document: { _id: 2 } } }];
-    const error = await rejectionOf(coll().bulkWrite(models, { timeoutMS: 300 }));
+    const models: AnyBulkWriteOperation<{ _id: number }>[] = [{ insertOne: { document: { _id: 1 } } }, { deleteOne: { filter: { _id: 1 } } }, { insertOne: { document: { _id: 2 } } }];
+    const error = await rejectionOf(d.client.db('test').collection<{ _id: number }>('coll').bulkWrite(models, { timeoutMS: 300 }));
     expect(error).toBeInstanceOf(MongoOperationTimeoutError);
     const [first] = d.sent('insert');
     const [second] = d.sent('delete');
