@@ -94,3 +94,4 @@ export * from './gridfs';
 export { TimeoutMode } from './timeout';
 export { MongoLogger, SeverityLevel, MongoLoggableComponent } from './logger';
 export type { Log, MongoDBLogWritable, LogComponentSeveritiesClientOptions, MongoLoggerMongoClientOptions } from './logger';
+export type { WithTransactionOptions, EndOptions as EndSessionOptions } from './transactions';

@@ -1,6 +1,6 @@
 /** GridFS: the bucket, its streams, Motor's GridIn/GridOut, and the HTTP handler. */
 export { GridFSBucket } from './bucket';
-export type { GridFSBucketOptions, GridFSUploadSource } from './bucket';
+export type { GridFSBucketOptions, GridFSUploadSource, GridFSCallOptions } from './bucket';
 export { GridFSBucketWriteStream } from './upload';
 export type { GridFSUploadOptions } from './upload';
 export { GridFSBucketReadStream } from './download';
