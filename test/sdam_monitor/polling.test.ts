@@ -4,7 +4,7 @@ import type { ConnectionOptions } from '../../src/pool/connection';
 import { createMonitorFactory, isStreamingEnabled, type MonitorOptions } from '../../src/sdam/monitor';
 import type { MonitorHandle } from '../../src/sdam/topology';
 import { MockServer, actions } from '../tools/mock_server';
-import { RecordingContext, delay, isAwaitable, waitFor } from './helpers';
+import { RecordingContext, isAwaitable, waitFor } from './helpers';
 
 const servers: MockServer[] = [];
 const monitors: MonitorHandle[] = [];
