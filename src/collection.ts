@@ -47,6 +47,7 @@ import { MongoAPIError } from './errors';
 import type { IndexSpecification } from './mongo_types';
 import type { AggregateOptions as AggregateOperationOptions } from './operations/aggregate';
 import { CountDocumentsOperation, type CountDocumentsOptions as CountDocumentsOperationOptions } from './operations/count_documents';
+import { CountOperation, type CountOptions as CountOperationOptions } from './operations/count';
 import type { Namespace as ReadNamespace } from './operations/cursor_response';
 import { DistinctOperation, type DistinctOptions as DistinctOperationOptions } from './operations/distinct';
 import { DropCollectionOperation, type DropCollectionOptions as DropCollectionOperationOptions } from './operations/drop';
@@ -77,6 +78,7 @@ export type FindCallOptions = WithCallOptions<Omit<FindOperationOptions, 'raw'>>
 export type AggregateCallOptions = WithCallOptions<Omit<AggregateOperationOptions, 'raw'>>;
 export type CountDocumentsCallOptions = WithCallOptions<CountDocumentsOperationOptions>;
 export type EstimatedDocumentCountCallOptions = WithCallOptions<EstimatedDocumentCountOperationOptions>;
+export type CountCallOptions = WithCallOptions<CountOperationOptions>;
 export type DistinctCallOptions = WithCallOptions<DistinctOperationOptions>;
 export type CreateIndexesCallOptions = WithCallOptions<CreateIndexesOperationOptions>;
 export type CreateIndexCallOptions = CreateIndexesCallOptions & IndexOptions;
@@ -346,6 +348,14 @@ export class Collection<TSchema extends Document = Document> {
   /** Fast count from collection metadata (the `count` command). */
   async estimatedDocumentCount(options?: EstimatedDocumentCountCallOptions): Promise<number> {
     return this.client.executeOperation(new EstimatedDocumentCountOperation(this.readNamespace, inheritOptions(this, options)));
+  }
+
+  /**
+   * @deprecated Use countDocuments (exact) or estimatedDocumentCount (metadata). The `count`
+   * command: may be inaccurate on sharded clusters (orphans, migrations), crud.md "Count API Details".
+   */
+  async count(filter: Filter<TSchema> = {}, options?: CountCallOptions): Promise<number> {
+    return this.client.executeOperation(new CountOperation(this.readNamespace, validateFilter(filter), inheritOptions(this, options)));
   }
 
   /** The distinct values of `key` among the documents matching `filter`. */

@@ -31,13 +31,14 @@ import { DeleteOperation, makeDeleteStatement } from './delete';
 import { InsertOperation, prepareDocumentForInsert } from './insert';
 import { AbstractOperation, Aspect, aspects, type BaseOperationOptions, type CommandTarget, type OperationContext } from './operation';
 import { assertReplacement, assertUpdate, makeUpdateStatement, UpdateOperation } from './update';
+import type { RawDataOption } from './raw_data';
 import { assertStatementSize, bsonSize, type Namespace, type WriteCommandOperation, type WriteCommandOptions } from './write_command';
 
 /** Room left in each OP_MSG for the message header, lsid, txnNumber, $clusterTime, writeConcern… */
 export const MESSAGE_OVERHEAD_BYTES = 1000;
 const DEFAULT_MAX_WRITE_BATCH_SIZE = 100_000;
 
-export interface BulkWriteOptions extends BaseOperationOptions {
+export interface BulkWriteOptions extends BaseOperationOptions, RawDataOption {
   /** Stop at the first write error (default true). */
   ordered?: boolean;
   bypassDocumentValidation?: boolean;

@@ -21,7 +21,8 @@ import { ClientSession } from '../sessions';
 import { operationDeadline } from '../timeout';
 import type { WriteExecutor } from './bulk_write';
 import { prepareDocumentForInsert } from './insert';
-import { AbstractOperation, Aspect, aspects, CommandOperation, type BaseOperationOptions, type OperationContext } from './operation';
+import { AbstractOperation, Aspect, aspects, CommandOperation, type BaseOperationOptions, type CommandTarget, type OperationContext } from './operation';
+import { applyRawData, type RawDataOption } from './raw_data';
 import { assertFilter, assertReplacement, assertUpdate, formatSort } from './update';
 import { assertStatementSize, bsonSize } from './write_command';
 
@@ -29,7 +30,7 @@ export const CLIENT_BULK_WRITE_MESSAGE_OVERHEAD_BYTES = 1000;
 const DEFAULT_MAX_WRITE_BATCH_SIZE = 100_000;
 const RESULTS_NAMESPACE = '$cmd.bulkWrite';
 
-export interface ClientBulkWriteOptions extends BaseOperationOptions {
+export interface ClientBulkWriteOptions extends BaseOperationOptions, RawDataOption {
   /** Stop at the first write error (default true; must be false with `w: 0`). */
   ordered?: boolean;
   bypassDocumentValidation?: boolean;
@@ -108,12 +109,12 @@ function prepareClientWrite(model: Document): PreparedClientWrite {
 }
 
 /** The base `bulkWrite` command (without ops/nsInfo). */
-function baseCommand(options: ClientBulkWriteOptions): Document {
+function baseCommand(options: ClientBulkWriteOptions, target: CommandTarget): Document {
   const command: Document = { bulkWrite: 1, errorsOnly: options.verboseResults !== true, ordered: options.ordered ?? true };
   if (options.bypassDocumentValidation !== undefined) command.bypassDocumentValidation = options.bypassDocumentValidation;
   if (options.let !== undefined) command.let = options.let;
   if (options.comment !== undefined) command.comment = options.comment;
-  return command;
+  return applyRawData(command, options, target);
 }
 
 /** The writes of one batch: `writes[start .. start + count)`. */
@@ -155,7 +156,7 @@ class ClientBulkWriteBatchOperation extends AbstractOperation<BatchOutcome> {
   async execute(ctx: OperationContext): Promise<BatchOutcome> {
     const target = ctx.target;
     this.limits.maxWriteBatchSize = target.maxWriteBatchSize;
-    const command = baseCommand(this.bulkOptions);
+    const command = baseCommand(this.bulkOptions, target);
     const maxBytes = target.maxMessageSizeBytes - CLIENT_BULK_WRITE_MESSAGE_OVERHEAD_BYTES - bsonSize(command);
     const ops: Document[] = [];
     const nsInfo: Document[] = [];

@@ -7,13 +7,14 @@ import type { Document } from 'bson';
 import { MongoInvalidArgumentError } from '../errors';
 import type { CollationOptions, Hint, Projection, Sort } from '../mongo_types';
 import { Aspect, aspects, CommandOperation, type BaseOperationOptions, type CommandTarget } from './operation';
+import { applyRawData, type RawDataOption } from './raw_data';
 import { assertFilter, assertHintAllowed, assertReplacement, assertUpdate, formatSort } from './update';
 import { throwIfWriteConcernError, type Namespace } from './write_command';
 
 export const ReturnDocument = Object.freeze({ BEFORE: 'before', AFTER: 'after' } as const);
 export type ReturnDocument = (typeof ReturnDocument)[keyof typeof ReturnDocument];
 
-export interface FindOneAndDeleteOptions extends BaseOperationOptions {
+export interface FindOneAndDeleteOptions extends BaseOperationOptions, RawDataOption {
   projection?: Projection;
   sort?: Sort;
   collation?: CollationOptions | Document;
@@ -105,7 +106,7 @@ export class FindAndModifyOperation<TResult = Document | null> extends CommandOp
       if (typeof o.bypassDocumentValidation === 'boolean') command.bypassDocumentValidation = o.bypassDocumentValidation;
       if (!this.kind.isReplacement && o.arrayFilters) command.arrayFilters = o.arrayFilters;
     }
-    return command;
+    return applyRawData(command, o, target);
   }
 
   override handleReply(reply: Document): TResult {

@@ -7,13 +7,14 @@
 import { calculateObjectSize, type Document } from 'bson';
 import { MongoInvalidArgumentError, MongoServerError, MongoWriteConcernError } from '../errors';
 import { Aspect, aspects, CommandOperation, type BaseOperationOptions, type CommandSendOptions, type CommandTarget } from './operation';
+import { applyRawData, type RawDataOption } from './raw_data';
 
 export interface Namespace {
   db: string;
   collection: string;
 }
 
-export interface WriteCommandOptions extends BaseOperationOptions {
+export interface WriteCommandOptions extends BaseOperationOptions, RawDataOption {
   /** Stop at the first write error (default true). */
   ordered?: boolean;
   /** Let the writes opt out of document validation. Sent only when a boolean. */
@@ -75,7 +76,7 @@ export abstract class WriteCommandOperation<TResult = Document> extends CommandO
     }
     if (this.writeOptions.let && this.commandName !== 'insert') command.let = this.writeOptions.let;
     if (this.writeOptions.comment !== undefined) command.comment = this.writeOptions.comment;
-    return command;
+    return applyRawData(command, this.writeOptions, target);
   }
 
   override sendOptions(_target: CommandTarget): CommandSendOptions {
