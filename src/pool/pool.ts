@@ -446,7 +446,11 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
       this.available.push(connection);
       this.availableSince.push(now());
     }
-    if (this.waitQueue.length > 0) this.processWaitQueue();
+    // Waiters are served on the next tick, not synchronously: the operation checking in usually
+    // releases its implicit session a few promise continuations later, and a waiter that got the
+    // connection first would take a second server session (driver-sessions.md "Sessions and
+    // Connections": in-use server sessions should not exceed maxPoolSize; sessions prose test 14).
+    if (this.waitQueue.length > 0) process.nextTick(() => this.processWaitQueue());
     this.ensureBackground();
   }
 
