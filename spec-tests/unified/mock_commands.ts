@@ -10,9 +10,14 @@
  *   `namespace`;
  * - `onPrimaryTransactionalWrite`: `failBeforeCommitExceptionCode`, else apply then close;
  * - `failGetMoreAfterCursorCheckout`: `errorCode` for getMore.
+ *
+ * A `failCommand` on `hello`/`isMaster` also applies to monitoring connections (every streamed
+ * reply included). A `find` whose filter is `{ $where: "sleep(N) || true" }` answers after N ms
+ * (what the server-side JavaScript would take); `replSetStepDown` on the primary hands the
+ * primary role to the next member (see MockDeployment).
  */
 import { Binary, Long, Timestamp, type Document } from 'bson';
-import { MockAction, type HandlerContext, type MockReply, type MockServer, type RecordedCommand } from '../../test/tools/mock_server';
+import { isHelloName, MockAction, type HandlerContext, type MockReply, type MockServer, type RecordedCommand } from '../../test/tools/mock_server';
 import { isDocument, toNumeric } from './bson-values';
 import {
   applyUpdate,
@@ -26,22 +31,6 @@ import {
   type MockStore
 } from './mock_store';
 
-/** Every command name the mock answers itself (the mock server needs one handler per name). */
-export const MOCK_COMMAND_NAMES: readonly string[] = [
-  'insert', 'update', 'delete', 'find', 'getMore', 'killCursors', 'aggregate', 'count', 'distinct', 'findAndModify',
-  'listCollections', 'listIndexes', 'listDatabases', 'create', 'drop', 'dropDatabase', 'createIndexes', 'dropIndexes',
-  'renameCollection', 'collMod', 'commitTransaction', 'abortTransaction', 'endSessions', 'killAllSessions', 'killSessions',
-  'ping', 'buildInfo', 'buildinfo', 'getParameter', 'serverStatus', 'configureFailPoint', 'bulkWrite', 'explain',
-  'mapReduce', 'createSearchIndexes', 'dropSearchIndex', 'updateSearchIndex', 'startSession', 'connectionStatus',
-  'hostInfo', 'listCommands', 'getLastError', 'refreshSessions', 'dbStats', 'collStats', 'validate', 'currentOp',
-  'killOp', 'fsync', 'replSetGetStatus', 'getCmdLineOpts', 'whatsmyuri', 'getLog', 'setParameter', 'shardCollection',
-  'enableSharding', 'createUser', 'dropUser', 'updateUser', 'usersInfo', 'createRole', 'dropRole', 'rolesInfo',
-  'cleanupOrphaned', 'compact', 'reIndex', 'getShardVersion', 'flushRouterConfig', 'profile', 'insertOne',
-  'clearJumboFlag', 'moveChunk', 'split', 'abortMoveCollection', 'lockInfo', 'top', 'features', 'isdbgrid',
-  'autoCompact', 'cloneCollectionAsCapped', 'convertToCapped', 'planCacheClear', 'cursorInfo', 'dataSize',
-  'testCommand', 'notARealCommand', 'find2'
-];
-
 const CODE_NAMES: Readonly<Record<number, string>> = {
   1: 'InternalError', 2: 'BadValue', 6: 'HostUnreachable', 7: 'HostNotFound', 8: 'UnknownError', 11: 'UserNotFound',
   13: 'Unauthorized', 18: 'AuthenticationFailed', 20: 'IllegalOperation', 24: 'LockTimeout', 26: 'NamespaceNotFound',
@@ -54,11 +43,16 @@ const CODE_NAMES: Readonly<Record<number, string>> = {
   462: 'SystemOverloaded', 9001: 'SocketException', 10107: 'NotWritablePrimary', 11000: 'DuplicateKey',
   11600: 'InterruptedAtShutdown', 11601: 'Interrupted', 11602: 'InterruptedDueToReplStateChange', 13388: 'StaleConfig',
   13435: 'NotPrimaryNoSecondaryOk', 13436: 'NotPrimaryOrSecondary', 63: 'StaleShardVersion', 150: 'StaleEpoch',
-  234: 'RetryChangeStream', 10058: 'LegacyNotPrimary', 12587: 'ExceededMemoryLimit'
+  234: 'RetryChangeStream', 31082: 'SearchNotEnabled', 10058: 'LegacyNotPrimary', 12587: 'ExceededMemoryLimit'
 };
 
 /** Codes for which a server labels a retryable write's error `RetryableWriteError`. */
 const RETRYABLE_WRITE_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436, 64, 134]);
+
+/** What a server that is not Atlas (nor an Atlas CLI local deployment) answers to search index commands. */
+const SEARCH_NOT_ENABLED = 31082;
+const SEARCH_NOT_ENABLED_MESSAGE =
+  'Using Atlas Search Database Commands and the $listSearchIndexes aggregation stage requires additional configuration. Please connect to Atlas or an AtlasCLI local deployment to enable.';
 
 const WRITE_COMMANDS = new Set(['insert', 'update', 'delete', 'findAndModify', 'bulkWrite']);
 
@@ -156,6 +150,8 @@ export class MockDeploymentState {
 export class MockCommandHandler {
   private failPoints = new Map<string, FailPoint>();
   private readonly appNames = new Map<number, string | null>();
+  /** Steps this member down when it is the primary (replica set deployments); false when it is not the primary. */
+  stepDown: (() => boolean) | undefined;
 
   constructor(
     private readonly server: MockServer,
@@ -166,7 +162,14 @@ export class MockCommandHandler {
   ) {}
 
   install(): void {
-    for (const name of MOCK_COMMAND_NAMES) this.server.setHandler(name, (request, ctx) => this.handle(request, ctx));
+    // Every command but hello (answered by the mock server from its state) comes here.
+    this.server.setFallbackHandler((request, ctx) => this.handle(request, ctx));
+    // failCommand on hello/isMaster applies to every connection, monitoring ones included, and to
+    // each reply of a streaming (exhaust) hello, as on a real server.
+    this.server.helloInterceptor = (request, ctx) => {
+      const fp = this.triggeredFailCommand(request, ctx.connectionId);
+      return fp ? this.failWith(fp, request, ctx.connectionId) : undefined;
+    };
   }
 
   /** Configures a fail point directly (as `configureFailPoint` would). */
@@ -183,7 +186,7 @@ export class MockCommandHandler {
     if (request.commandName === 'configureFailPoint') return this.withTime(this.configureFailPoint(body));
 
     const failCommand = this.triggeredFailCommand(request, ctx.connectionId);
-    if (failCommand) return this.failWith(failCommand, request);
+    if (failCommand) return this.failWith(failCommand, request, ctx.connectionId);
 
     const primaryWrite = this.failPoints.get('onPrimaryTransactionalWrite');
     if (primaryWrite && WRITE_COMMANDS.has(request.commandName) && body.txnNumber !== undefined && this.consume(primaryWrite)) {
@@ -196,6 +199,8 @@ export class MockCommandHandler {
     if (getMoreFail && request.commandName === 'getMore' && this.consume(getMoreFail)) {
       return this.withTime(errorReply(toNumber(getMoreFail.data.errorCode) ?? 237, request));
     }
+    const sleepMS = request.commandName === 'find' ? whereSleepMS(body.filter) : 0;
+    if (sleepMS > 0) return MockAction.delay(sleepMS, this.withTime(this.execute(request)));
     return this.withTime(this.execute(request));
   }
 
@@ -241,7 +246,9 @@ export class MockCommandHandler {
     const fp = this.failPoints.get('failCommand');
     if (!fp) return undefined;
     const commands = Array.isArray(fp.data.failCommands) ? (fp.data.failCommands as unknown[]).map(String) : [];
-    if (!commands.includes(request.commandName)) return undefined;
+    // The server matches the command's canonical name: `ismaster` is an alias of `isMaster`.
+    const name = request.commandName === 'ismaster' ? 'isMaster' : request.commandName;
+    if (!commands.includes(name)) return undefined;
     if (typeof fp.data.appName === 'string' && this.appNameOf(connectionId) !== fp.data.appName) return undefined;
     if (typeof fp.data.namespace === 'string') {
       const target = request.body[request.commandName];
@@ -259,8 +266,10 @@ export class MockCommandHandler {
     return this.appNames.get(connectionId) ?? null;
   }
 
-  private failWith(fp: FailPoint, request: RecordedCommand): MockReply {
+  private failWith(fp: FailPoint, request: RecordedCommand, connectionId: number): MockReply {
     const data = fp.data;
+    const normalReply = (): Document =>
+      isHelloName(request.commandName) ? this.server.helloReply(request.body, connectionId) : this.withTime(this.execute(request));
     let reply: MockReply | undefined;
     if (data.closeConnection === true) reply = MockAction.close();
     else if (data.errorCode !== undefined) {
@@ -279,9 +288,9 @@ export class MockCommandHandler {
     }
     if (data.blockConnection === true) {
       const ms = toNumber(data.blockTimeMS) ?? 0;
-      return MockAction.delay(ms, reply ?? this.withTime(this.execute(request)));
+      return MockAction.delay(ms, reply ?? normalReply());
     }
-    return reply ?? this.withTime(this.execute(request));
+    return reply ?? normalReply();
   }
 
   private withTime(reply: Document): Document {
@@ -478,6 +487,10 @@ export class MockCommandHandler {
       case 'buildinfo':
         return { version: this.version, versionArray: [...this.version.split('.').map(Number), 0], bits: 64, maxBsonObjectSize: 16 * 1024 * 1024, ok: 1 };
       case 'getParameter':
+      case 'replSetFreeze':
+        return { ok: 1 };
+      case 'replSetStepDown':
+        if (!this.stepDown?.()) return errorReply(10107, request, 'not primary so can\'t step down');
         return { ok: 1 };
       case 'serverStatus':
         return { host: this.server.address, version: this.version, process: 'mongod', uptime: 1, ok: 1 };
@@ -496,6 +509,13 @@ export class MockCommandHandler {
           ok: 1
         };
       }
+      case 'createSearchIndexes':
+      case 'updateSearchIndex':
+      case 'dropSearchIndex':
+        return errorReply(SEARCH_NOT_ENABLED, request, SEARCH_NOT_ENABLED_MESSAGE);
+      case 'checkMetadataConsistency':
+        // A cursor-returning command (sharded, 7.0+): no inconsistencies.
+        return this.cursorReply(`${db}.$cmd.checkMetadataConsistency`, [], toNumber(getPath(body, 'cursor.batchSize')), false);
       default:
         return { ok: 1 };
     }
@@ -542,6 +562,7 @@ export class MockCommandHandler {
     if (pipeline.some((s) => isDocument(s) && '$changeStream' in s)) {
       return this.cursorReply(ns, [], batchSize, false, this.changeStreamWatch(db, body, pipeline));
     }
+    if (pipeline.some((s) => isDocument(s) && '$listSearchIndexes' in s)) return errorReply(SEARCH_NOT_ENABLED, request, SEARCH_NOT_ENABLED_MESSAGE);
     let docs: Document[] = typeof body.aggregate === 'string' ? [...(this.state.store.collection(db, coll)?.documents ?? [])] : [];
     for (const stage of pipeline) {
       if (!isDocument(stage)) continue;
@@ -610,6 +631,13 @@ function errorReply(code: number, request: RecordedCommand, errmsg?: string): Do
     code,
     codeName: CODE_NAMES[code] ?? `Error${code}`
   };
+}
+
+/** N for a filter `{ $where: "sleep(N) || true" }` (server-side JavaScript the tests use to block), else 0. */
+function whereSleepMS(filter: unknown): number {
+  if (!isDocument(filter) || typeof filter.$where !== 'string') return 0;
+  const match = /sleep\((\d+)\)/.exec(filter.$where);
+  return match ? Number(match[1]) : 0;
 }
 
 function toNumber(value: unknown): number | undefined {

@@ -24,6 +24,9 @@ export const MOCK_SERVER_VERSIONS: ReadonlyArray<{ version: string; wireVersion:
   { version: '4.4.0', wireVersion: 9 }
 ];
 
+/** How long after a `replSetStepDown` the next member becomes primary. */
+const STEP_DOWN_ELECTION_MS = 200;
+
 /** Topologies the mock can play, in order of preference. */
 const MOCK_TOPOLOGIES: readonly TopologyName[] = ['replicaset', 'single', 'sharded', 'load-balanced'];
 
@@ -55,6 +58,7 @@ export class MockDeployment implements Deployment {
   readonly info: ServerInfo;
   readonly state = new MockDeploymentState(new MockStore());
   private readonly handlers: MockCommandHandler[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   private constructor(
     readonly setup: MockSetup,
@@ -66,8 +70,26 @@ export class MockDeployment implements Deployment {
     for (const server of servers) {
       const handler = new MockCommandHandler(server, this.state, gossip, setup.version);
       handler.install();
+      if (replicaSet) handler.stepDown = () => this.stepDown(server);
       this.handlers.push(handler);
     }
+  }
+
+  /**
+   * `replSetStepDown` on `server`: it steps down at once (no primary), and the next data member
+   * wins the election shortly after, each change waking the awaitable hellos as on a real set.
+   */
+  private stepDown(server: MockServer): boolean {
+    const rs = this.replicaSet;
+    if (!rs || rs.primary !== server) return false;
+    const next = (rs.members.indexOf(server) + 1) % rs.members.length;
+    rs.setPrimary(-1);
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      rs.setPrimary(next);
+    }, STEP_DOWN_ELECTION_MS);
+    this.timers.add(timer);
+    return true;
   }
 
   static async start(setup: MockSetup | TopologyName): Promise<MockDeployment> {
@@ -155,6 +177,8 @@ export class MockDeployment implements Deployment {
   }
 
   async close(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     if (this.replicaSet) await this.replicaSet.close();
     else await Promise.all(this.servers.map((s) => s.close()));
   }

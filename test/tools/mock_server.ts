@@ -5,6 +5,7 @@
  * - Every command received is recorded (`server.commands()`), with its connection id, db,
  *   body (document sequences merged in as arrays), opCode, requestId and flags.
  * - Replies come from per-command handlers: a static document, or `(request, ctx) => reply`.
+ *   `setFallbackHandler` answers every command no handler name matches.
  *   A reply may also be a `MockAction` (see `actions`): close the socket, reset it, write half a
  *   reply, write raw bytes, never answer, or delay any of those.
  * - `hello`/`isMaster` are answered from the server's state (standalone, replica-set member,
@@ -98,6 +99,12 @@ export interface HandlerContext {
 
 export type MockHandler = MockReply | ((request: RecordedCommand, ctx: HandlerContext) => MockReply | Promise<MockReply>);
 
+/**
+ * Consulted before each reply of the default hello (handshake, awaitable and every streamed reply):
+ * a reply or action replaces that reply (a streamed exhaust hello then ends), undefined keeps it.
+ */
+export type HelloInterceptor = (request: RecordedCommand, ctx: HandlerContext) => MockReply | undefined;
+
 /** The state the default `hello` reply is built from. */
 export interface MockServerState {
   type: MockServerType;
@@ -163,10 +170,14 @@ export class MockServer {
   topologyCounter = 0;
   /** Every command received, in order. */
   readonly records: RecordedCommand[] = [];
+  /** See HelloInterceptor (e.g. a `failCommand` fail point on hello applied to monitoring connections). */
+  helloInterceptor: HelloInterceptor | undefined;
 
   private server: net.Server | null = null;
   private readonly tlsOptions: tls.TlsOptions | undefined;
   private readonly handlers = new Map<string, MockHandler>();
+  /** Answers every command no handler matches (hello excepted, which keeps its default). */
+  private fallbackHandler: MockHandler | undefined;
   private readonly connections = new Map<number, MockConnection>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private topologyWaiters: Array<() => void> = [];
@@ -256,6 +267,15 @@ export class MockServer {
 
   removeHandler(commandName: string): void {
     this.handlers.delete(commandName);
+  }
+
+  /**
+   * A catch-all handler for commands that no `setHandler` name matches, instead of the built-in
+   * defaults (`defaultHandler`, CommandNotFound for unknown names). `hello`/`isMaster` without a
+   * handler of their own still get the default hello; `undefined` removes the fallback.
+   */
+  setFallbackHandler(handler: MockHandler | undefined): void {
+    this.fallbackHandler = handler;
   }
 
   /** Changes the server state and bumps `topologyVersion.counter` (wakes awaitable hellos). */
@@ -512,7 +532,7 @@ export class MockServer {
 
     const handler = this.handlerFor(record.commandName);
     if (handler === undefined && isHelloName(record.commandName)) {
-      await this.answerHello(conn, record, compressor);
+      await this.answerHello(conn, record, compressor, ctx);
       return;
     }
     const reply = await resolveHandler(handler ?? defaultHandler, record, ctx);
@@ -528,16 +548,18 @@ export class MockServer {
         const h = this.handlers.get(alias);
         if (h !== undefined) return h;
       }
+      return undefined;
     }
-    return undefined;
+    return this.fallbackHandler;
   }
 
   /** Default hello: immediate, awaitable, or streaming (exhaust). */
-  private async answerHello(conn: MockConnection, record: RecordedCommand, compressor: Compressor | 'noop' | null): Promise<void> {
+  private async answerHello(conn: MockConnection, record: RecordedCommand, compressor: Compressor | 'noop' | null, ctx: HandlerContext): Promise<void> {
     const body = record.body;
     const awaitable = body.topologyVersion != null && body.maxAwaitTimeMS != null;
+    const reply = (): MockReply => this.helloInterceptor?.(record, ctx) ?? this.helloReply(body, conn.id);
     if (!awaitable) {
-      await this.perform(conn, record, this.helloReply(body, conn.id), compressor);
+      await this.perform(conn, record, reply(), compressor);
       return;
     }
     const clientTv = body.topologyVersion as Document;
@@ -547,13 +569,19 @@ export class MockServer {
     if (sameProcess && this.topologyCounter <= knownCounter) await this.waitForTopologyChange(conn, maxAwait, knownCounter);
     if (conn.closed) return;
     if (!record.exhaustAllowed) {
-      await this.perform(conn, record, this.helloReply(body, conn.id), compressor);
+      await this.perform(conn, record, reply(), compressor);
       return;
     }
     // Streaming: keep replying with moreToCome until the connection goes away.
     let responseTo = record.requestId;
     conn.streaming = true;
     while (!conn.closed && this.server) {
+      const intercepted = this.helloInterceptor?.(record, ctx);
+      if (intercepted !== undefined) {
+        conn.streaming = false;
+        await this.perform(conn, { ...record, requestId: responseTo }, intercepted, compressor);
+        return;
+      }
       const requestId = nextMockRequestId();
       const reply = this.helloReply(body, conn.id);
       conn.socket.write(encodeOpMsg({ requestId, responseTo, body: reply, moreToCome: true }));
