@@ -10,7 +10,7 @@ import type { DriverAdapter } from './driver_adapter';
 import { chooseMockSetup, MockDeployment, mockServerInfo, type MockSetup } from './mock_deployment';
 import { mongowireAdapter } from './mongowire_adapter';
 import { officialAdapter } from './official_adapter';
-import { runUnifiedTest, skipReasonFor, type RecordedTestRun } from './runner';
+import { failsHeartbeats, runUnifiedTest, skipReasonFor, type RecordedTestRun } from './runner';
 import type { UnifiedTest, UnifiedTestFile } from './test-file';
 
 /** Operations on the mock finish quickly; a hung one is cut off after this long. */
@@ -28,7 +28,8 @@ export interface DifferentialRun {
 async function record(adapter: DriverAdapter, file: UnifiedTestFile, test: UnifiedTest, setup: MockSetup): Promise<RecordedTestRun> {
   const deployment = await MockDeployment.start(setup);
   try {
-    return await runUnifiedTest(file, test, { adapter, deployment, recordOnly: true, operationTimeoutMS: MOCK_OPERATION_TIMEOUT_MS });
+    const operationTimeoutMS = failsHeartbeats(test) ? 15_000 : MOCK_OPERATION_TIMEOUT_MS;
+    return await runUnifiedTest(file, test, { adapter, deployment, recordOnly: true, operationTimeoutMS });
   } finally {
     await deployment.close();
   }
@@ -67,12 +68,26 @@ export async function runDifferential(
   };
 }
 
+export interface AgreementOptions {
+  /**
+   * Also compare the outcome of the test's own assertions (results, errors, waitForEvent,
+   * expectEvents, outcome): when the reference passes them all on the mock, mongowire must too.
+   * For suites whose assertions are about events rather than commands (SDAM, CMAP).
+   */
+  compareAssertions?: boolean;
+}
+
 /** The differential verdict as a test outcome: returns on agreement, throws the diff otherwise. */
-export async function assertDriversAgree(file: UnifiedTestFile, test: UnifiedTest): Promise<void> {
+export async function assertDriversAgree(file: UnifiedTestFile, test: UnifiedTest, options: AgreementOptions = {}): Promise<void> {
   const run = await runDifferential(file, test);
   const missing = run.candidateProblems.filter((p) => /not implemented in mongowire/.test(p));
-  if (!run.diff && missing.length === 0) return;
-  const lines = [run.diff ?? 'the commands agree, but mongowire lacks an API the test uses:', ...missing.slice(0, 2).map((h) => `  mongowire: ${h}`)];
+  const failed = options.compareAssertions && run.referenceProblems.length === 0 ? run.candidateProblems.filter((p) => !missing.includes(p)) : [];
+  if (!run.diff && missing.length === 0 && failed.length === 0) return;
+  const lines = [
+    run.diff ?? (missing.length > 0 ? 'the commands agree, but mongowire lacks an API the test uses:' : 'the commands agree, but the official driver passes the test on the mock and mongowire fails:'),
+    ...missing.slice(0, 2).map((h) => `  mongowire: ${h}`),
+    ...failed.slice(0, 3).map((h) => `  mongowire: ${h}`)
+  ];
   const error = new Error(lines.join('\n'));
   // The CLI shows the first lines of the stack: make it the whole diff.
   error.stack = error.message;

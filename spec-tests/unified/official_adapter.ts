@@ -24,7 +24,9 @@ export const officialAdapter: DriverAdapter = {
   eventNames: CLIENT_EVENT_NAMES,
 
   createClient(uri: string, create: CreateClientOptions): DriverObject {
-    const options: Document = { ...create.options };
+    // As the official driver's own unified runner does: connect() does not check out a pool
+    // connection (Topology.connect "ping on connect"), so the first connection is an operation's.
+    const options: Document = { __skipPingOnConnect: true, ...create.options };
     if (create.observeLogMessages && create.onLog) {
       const onLog = create.onLog;
       options.mongodbLogComponentSeverities = { ...create.observeLogMessages };

@@ -17,8 +17,12 @@ export interface OperationContext {
   adapter: DriverAdapter;
   deployment: Deployment;
   failPoints: FailPointRecord[];
-  /** Runs nested operations (withTransaction callbacks, loop bodies, thread work) with full checks. */
-  runOperations(operations: readonly UnifiedOperation[]): Promise<void>;
+  /**
+   * Runs nested operations (withTransaction callbacks, loop bodies, thread work) with full checks.
+   * Errors propagate (withTransaction needs them) unless `propagateErrors` is false: a thread's
+   * expected error is not a failure, only its failed assertions are ("runOnThread").
+   */
+  runOperations(operations: readonly UnifiedOperation[], options?: { propagateErrors?: boolean }): Promise<void>;
   /** Set when the test started a transaction (the runner then kills open sessions afterwards). */
   startedTransaction: boolean;
   /** Longest wait for `waitForEvent`, `waitForPrimaryChange`, change stream iteration. */

@@ -10,7 +10,7 @@
  */
 import * as path from 'node:path';
 import { getMongoDeployment, stopMongoDeployments, type MongodTopology } from '../../test/tools/mongod';
-import { listJsonFiles, runCase, skip, type CaseResult, type SpecSuite, type SuiteContext } from '../framework';
+import { listJsonFiles, runCase, skip, SkipCase, type CaseResult, type SpecSuite, type SuiteContext } from '../framework';
 import { assertDriversAgree } from './differential';
 import { mongowireAdapter } from './mongowire_adapter';
 import { RealDeployment } from './real_deployment';
@@ -29,6 +29,10 @@ export interface UnifiedSuiteOptions {
   differentialConcurrency?: number;
   /** Why this suite's unified tests are not compared in differential mode (they are skipped with it). */
   differentialSkip?: string;
+  /** Differential mode also compares the tests' own assertions (see AgreementOptions in differential.ts). */
+  differentialAssertions?: boolean;
+  /** Tests (by `<file>: <description>`) not compared in differential mode, each with why. */
+  differentialSkipTests?: Readonly<Record<string, string>>;
 }
 
 interface LoadedCase {
@@ -109,7 +113,9 @@ async function runDifferentialCases(cases: LoadedCase[], options: UnifiedSuiteOp
   return mapLimit(cases, options.differentialConcurrency ?? 8, (c) =>
     runCase(c.name, async () => {
       if (c.unsupported) throw new Error(c.unsupported);
-      await assertDriversAgree(c.file, c.test);
+      const skipReason = options.differentialSkipTests?.[c.name];
+      if (skipReason) throw new SkipCase(skipReason);
+      await assertDriversAgree(c.file, c.test, { compareAssertions: options.differentialAssertions });
     })
   );
 }

@@ -128,7 +128,7 @@ export function specialOperations(createEntities: EntityCreator): Record<string,
     runOnThread: async (ctx, a) => {
       const thread = ctx.entities.require<ThreadEntity>(a.thread, 'thread');
       const operation = a.operation as unknown as UnifiedOperation;
-      thread.run(() => ctx.runOperations([operation]));
+      thread.run(() => ctx.runOperations([operation], { propagateErrors: false }));
     },
     waitForThread: async (ctx, a) => ctx.entities.require<ThreadEntity>(a.thread, 'thread').wait(),
     waitForEvent: async (ctx, a) => {
