@@ -70,6 +70,13 @@ import {
 import { inheritOptions, rejectTimeoutOverrideInTransaction, type WithCallOptions } from './operations/inherited_options';
 import type { ListCollectionsOptions as ListCollectionsOperationOptions } from './operations/list_collections';
 import { RenameOperation, type RenameOptions as RenameOperationOptions } from './operations/rename';
+import {
+  CreateSearchIndexesOperation,
+  DropSearchIndexOperation,
+  UpdateSearchIndexOperation,
+  type SearchIndexDescription,
+  type SearchIndexOptions
+} from './operations/search_indexes';
 import { ChangeStream, type ChangeStreamOptions } from './change_stream';
 import type { ChangeStreamDocument } from './change_stream_events';
 
@@ -88,6 +95,7 @@ export type IndexInformationOptions = ListIndexesCallOptions & { full?: boolean 
 export type RenameCallOptions = WithCallOptions<RenameOperationOptions>;
 export type DropCollectionCallOptions = WithCallOptions<DropCollectionOperationOptions>;
 export type ListCollectionsCallOptions = WithCallOptions<ListCollectionsOperationOptions>;
+export type { SearchIndexDescription, SearchIndexOptions };
 
 export interface CollectionOptions {
   readPreference?: ReadPreferenceLike;
@@ -419,6 +427,52 @@ export class Collection<TSchema extends Document = Document> {
     const wanted = Array.isArray(names) ? names : [names];
     const existing = new Set((await this.listIndexes(options).toArray()).map((index) => String(index.name)));
     return wanted.every((name) => existing.has(name));
+  }
+
+  // Atlas Search indexes (index-management.md "Search Indexes"): no read or write concern is sent.
+
+  private searchIndexOptions(options: SearchIndexOptions | undefined): SearchIndexOptions {
+    rejectTimeoutOverrideInTransaction(options);
+    return { ...options, timeoutMS: options?.timeoutMS ?? this.timeoutMS };
+  }
+
+  /** Creates one search index; returns its name (`createSearchIndexes`). */
+  async createSearchIndex(description: SearchIndexDescription, options?: SearchIndexOptions): Promise<string> {
+    const [name] = await this.createSearchIndexes([description], options);
+    return name;
+  }
+
+  /** Creates search indexes in one command; returns their names. */
+  async createSearchIndexes(descriptions: SearchIndexDescription[], options?: SearchIndexOptions): Promise<string[]> {
+    if (!Array.isArray(descriptions)) throw new MongoInvalidArgumentError('createSearchIndexes needs an array of search index descriptions');
+    return this.client.executeOperation(new CreateSearchIndexesOperation(this.readNamespace, descriptions, this.searchIndexOptions(options)));
+  }
+
+  /** Replaces the definition of the search index `name`. */
+  async updateSearchIndex(name: string, definition: Document, options?: SearchIndexOptions): Promise<void> {
+    await this.client.executeOperation(new UpdateSearchIndexOperation(this.readNamespace, name, definition, this.searchIndexOptions(options)));
+  }
+
+  /** Drops the search index `name`; a missing collection is not an error (idempotent). */
+  async dropSearchIndex(name: string, options?: SearchIndexOptions): Promise<void> {
+    await this.client.executeOperation(new DropSearchIndexOperation(this.readNamespace, name, this.searchIndexOptions(options)));
+  }
+
+  /**
+   * A cursor over the search indexes (all, or the one named): `aggregate [{$listSearchIndexes}]`
+   * with the aggregation options, without read concern.
+   */
+  listSearchIndexes<T extends Document = Document>(options?: AggregateCallOptions): AggregationCursor<T>;
+  listSearchIndexes<T extends Document = Document>(name: string, options?: AggregateCallOptions): AggregationCursor<T>;
+  listSearchIndexes<T extends Document = Document>(nameOrOptions?: string | AggregateCallOptions, options?: AggregateCallOptions): AggregationCursor<T> {
+    const name = typeof nameOrOptions === 'string' ? nameOrOptions : undefined;
+    const given = typeof nameOrOptions === 'object' && nameOrOptions !== null ? nameOrOptions : options;
+    const stage = name === undefined ? {} : { name };
+    return new AggregationCursor<T>(this.client, this.readNamespace, [{ $listSearchIndexes: stage }], {
+      ...inheritOptions(this, given),
+      readConcern: undefined,
+      writeConcern: undefined
+    });
   }
 
   /** Renames this collection (within its database); returns the new handle. */

@@ -20,6 +20,7 @@ import type {
   RenameCallOptions
 } from './collection';
 import { AggregationCursor } from './cursor/aggregation_cursor';
+import { RunCommandCursor, type RunCursorCommandCursorType } from './cursor/run_command_cursor';
 import { ListCollectionsCursor, type CollectionInfo } from './cursor/list_collections_cursor';
 import type { IndexSpecification } from './mongo_types';
 import { CreateCollectionOperation, type CreateCollectionOptions } from './operations/create_collection';
@@ -41,6 +42,7 @@ function toDBRefParts(doc: Document): { collection: string; oid: unknown; db?: s
 import { ReadConcern, type ReadConcernLike } from './read_concern';
 import { ReadPreference, type ReadPreferenceLike } from './read_preference';
 import type { ClientSession } from './sessions';
+import type { TimeoutMode } from './timeout';
 import { WriteConcern, type WriteConcernOptions } from './write_concern';
 
 export interface DatabaseOptions {
@@ -54,6 +56,19 @@ export interface RunCommandCallOptions {
   session?: ClientSession;
   readPreference?: ReadPreferenceLike;
   timeoutMS?: number;
+}
+
+/**
+ * `db.runCursorCommand` options. `batchSize`, `maxTimeMS` and `comment` apply to the getMore
+ * commands only (put the first command's own in the command document); `maxTimeMS` cannot be
+ * combined with `timeoutMS`. `cursorType` must match the command's tailable/awaitData flags.
+ */
+export interface RunCursorCommandCallOptions extends RunCommandCallOptions {
+  timeoutMode?: TimeoutMode;
+  cursorType?: RunCursorCommandCursorType;
+  batchSize?: number;
+  maxTimeMS?: number;
+  comment?: unknown;
 }
 
 const INVALID_DB_CHARS = /[/\\. "$\0]/;
@@ -117,6 +132,20 @@ export class Database {
     return this.client.executeOperation(
       new RunCommandOperation<T>(this.databaseName, command, { session: options.session, readPreference, timeoutMS: options.timeoutMS ?? this.timeoutMS })
     );
+  }
+
+  /**
+   * Runs a cursor-returning command as given and iterates its cursor with getMore on the same
+   * server and session (run-command.md "runCursorCommand"). Nothing is sent until iteration.
+   * Defaults to read preference primary, like `command`.
+   */
+  runCursorCommand<T = Document>(command: Document, options: RunCursorCommandCallOptions = {}): RunCommandCursor<T> {
+    if (command === null || typeof command !== 'object' || Array.isArray(command) || Object.keys(command).length === 0) {
+      throw new MongoInvalidArgumentError('command must be a non-empty document');
+    }
+    rejectTimeoutOverrideInTransaction(options);
+    const readPreference = ReadPreference.fromOptions({ readPreference: options.readPreference }) ?? ReadPreference.primary;
+    return new RunCommandCursor<T>(this.client, this.databaseName, command, { ...options, readPreference, timeoutMS: options.timeoutMS ?? this.timeoutMS });
   }
 
   // ---------------------------------------------------------------- reads, cursors, collection management

@@ -138,10 +138,13 @@ const COLLECTION_OPERATIONS: Record<string, OperationFn> = {
   createSearchIndexes: (ctx, c, a, op) => call(ctx, op, c, 'createSearchIndexes', a.models, opts(ctx, a, ['models'])),
   dropSearchIndex: (ctx, c, a, op) => call(ctx, op, c, 'dropSearchIndex', a.name, opts(ctx, a, ['name'])),
   updateSearchIndex: (ctx, c, a, op) => call(ctx, op, c, 'updateSearchIndex', a.name, a.definition, opts(ctx, a, ['name', 'definition'])),
-  listSearchIndexes: (ctx, c, a, op) =>
-    a.name !== undefined
-      ? callToArray(ctx, op, c, 'listSearchIndexes', a.name, opts(ctx, a, ['name']))
-      : callToArray(ctx, op, c, 'listSearchIndexes', opts(ctx, a))
+  listSearchIndexes: (ctx, c, a, op) => {
+    // index-management.md: the list helper takes the aggregation options (`aggregationOptions` in tests).
+    const options = { ...opts(ctx, a, ['name', 'aggregationOptions']), ...opts(ctx, isDocument(a.aggregationOptions) ? a.aggregationOptions : {}) };
+    return a.name !== undefined
+      ? callToArray(ctx, op, c, 'listSearchIndexes', a.name, options)
+      : callToArray(ctx, op, c, 'listSearchIndexes', options);
+  }
 };
 
 async function createChangeStream(ctx: OperationContext, op: UnifiedOperation, target: unknown, a: Document): Promise<unknown> {
@@ -150,8 +153,17 @@ async function createChangeStream(ctx: OperationContext, op: UnifiedOperation, t
   return stream;
 }
 
+/**
+ * `runCursorCommand`: the command's options at creation, the getMore options (`batchSize`,
+ * `maxTimeMS`, `comment`) through the cursor's setters, as run-command.md "Executing getMore
+ * Commands" describes them (and as the official driver only offers them).
+ */
 async function runCursorCommand(ctx: OperationContext, op: UnifiedOperation, db: unknown, a: Document): Promise<unknown> {
-  return call(ctx, op, db, 'runCursorCommand', a.command, opts(ctx, a, ['command', 'commandName']));
+  const cursor = await call(ctx, op, db, 'runCursorCommand', a.command, opts(ctx, a, ['command', 'commandName', 'batchSize', 'maxTimeMS', 'comment']));
+  if (a.batchSize !== undefined) await call(ctx, op, cursor, 'setBatchSize', unwrapNumber(a.batchSize));
+  if (a.maxTimeMS !== undefined) await call(ctx, op, cursor, 'setMaxTimeMS', unwrapNumber(a.maxTimeMS));
+  if (a.comment !== undefined) await call(ctx, op, cursor, 'setComment', a.comment);
+  return cursor;
 }
 
 const DATABASE_OPERATIONS: Record<string, OperationFn> = {
@@ -276,8 +288,10 @@ export async function runEntityOperation(ctx: OperationContext, op: UnifiedOpera
 }
 
 /** The entity type a saved result becomes, by the operation that produced it. */
-export function savedResultType(op: UnifiedOperation): 'cursor' | 'changeStream' | 'result' {
+export function savedResultType(op: UnifiedOperation): 'cursor' | 'changeStream' | 'collection' | 'result' {
   if (op.name === 'createChangeStream') return 'changeStream';
+  // createCollection returns the new collection: a saved result is used as a collection entity (e.g. run-command runCursorCommand.json).
+  if (op.name === 'createCollection') return 'collection';
   if (op.name === 'createFindCursor' || op.name === 'createCommandCursor') return 'cursor';
   return 'result';
 }

@@ -147,6 +147,11 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
     return this.cursorOptions.batchSize;
   }
 
+  /** The getMore `maxTimeMS` (tailable awaitData cursors: maxAwaitTimeMS; none otherwise). */
+  protected getMoreMaxTimeMS(): number | undefined {
+    return this.cursorOptions.tailable && this.cursorOptions.awaitData ? this.cursorOptions.maxAwaitTimeMS : undefined;
+  }
+
   /** Called with the number of documents of every batch received. */
   protected onBatchReceived(_count: number): void {}
 
@@ -434,7 +439,7 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
           timeoutContext: deadline,
           omitMaxTimeMS: deadline !== undefined,
           batchSize: this.nextBatchSize(),
-          maxTimeMS: this.cursorOptions.tailable && this.cursorOptions.awaitData ? this.cursorOptions.maxAwaitTimeMS : undefined,
+          maxTimeMS: this.getMoreMaxTimeMS(),
           comment: this.cursorOptions.comment,
           raw: this.requestsRawBatches
         }))
