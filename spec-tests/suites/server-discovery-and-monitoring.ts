@@ -5,7 +5,12 @@
  * and operations use, then compares the TopologyDescription (or, in `monitoring/`, the SDAM
  * events published) with the phase's outcome.
  *
- * `unified/` needs a live deployment and the unified test runner, so it is skipped.
+ * `unified/` runs through the unified test runner (spec-tests/unified/suite_runner.ts): against a
+ * real deployment in normal mode (skipped with the harness's reason when there is none), and in
+ * differential mode with both drivers against the mock deployment, comparing the commands sent
+ * and the tests' own assertions (waitForEvent, assertEventCount, expectEvents on SDAM/CMAP
+ * events): a test the official driver passes on the mock must pass with mongowire. Fail points on
+ * hello reach the mock's monitoring connections (spec-tests/unified/mock_commands.ts).
  */
 import * as path from 'node:path';
 import { ObjectId, type Document } from 'bson';
@@ -21,7 +26,8 @@ import { SDAM_EVENT_NAMES, type SdamEvent } from '../../src/sdam/sdam_events';
 import { compareTopologyVersion, normalizeAddress, parseTopologyVersion } from '../../src/sdam/server_description';
 import { Topology, type MonitorContext, type PoolHandle } from '../../src/sdam/topology';
 import type { ServerDescription, TopologyDescription } from '../../src/sdam/types';
-import { listJsonFiles, readSpecJson, runCase, skip, type CaseResult, type SpecSuite } from '../framework';
+import { listJsonFiles, readSpecJson, runCase, type CaseResult, type SuiteContext } from '../framework';
+import { unifiedSuite } from '../unified/suite_runner';
 
 const FOLDERS = ['rs', 'sharded', 'single', 'load-balanced', 'errors', 'monitoring'];
 
@@ -316,22 +322,17 @@ function runTestFile(test: TestFile, monitoring: boolean): void {
   }
 }
 
-const suite: SpecSuite = {
-  name: 'server-discovery-and-monitoring',
-  async run(ctx) {
-    const testsDir = path.join(ctx.suiteDir, 'tests');
-    const results: CaseResult[] = [];
-    for (const folder of FOLDERS) {
-      for (const file of listJsonFiles(path.join(testsDir, folder))) {
-        const test = readSpecJson<TestFile>(path.join(testsDir, folder, file));
-        results.push(await runCase(`${folder}/${file}: ${test.description}`, () => runTestFile(test, folder === 'monitoring')));
-      }
+/** The pure (no-network) tests: each file's phases fed through a Topology with fake pools and monitors. */
+async function pureCases(ctx: SuiteContext): Promise<CaseResult[]> {
+  const testsDir = path.join(ctx.suiteDir, 'tests');
+  const results: CaseResult[] = [];
+  for (const folder of FOLDERS) {
+    for (const file of listJsonFiles(path.join(testsDir, folder))) {
+      const test = readSpecJson<TestFile>(path.join(testsDir, folder, file));
+      results.push(await runCase(`${folder}/${file}: ${test.description}`, () => runTestFile(test, folder === 'monitoring')));
     }
-    for (const file of listJsonFiles(path.join(testsDir, 'unified'))) {
-      results.push(skip(`unified/${file}`, 'needs a live MongoDB deployment and the unified test format runner'));
-    }
-    return results;
   }
-};
+  return results;
+}
 
-export default suite;
+export default unifiedSuite('server-discovery-and-monitoring', { dirs: ['unified'], extraCases: pureCases, differentialAssertions: true, differentialConcurrency: 4 });
