@@ -10,7 +10,7 @@ import { MongoClient } from '../../src/mongo_client';
 import { MongoAPIError, MongoServerError } from '../../src/errors';
 import { MockServer, errorReply, type RecordedCommand } from '../tools/mock_server';
 import { MockReplicaSet } from '../tools/mock_replica_set';
-import { MiniMongod } from './tools/mini_mongod';
+import { MiniMongod } from '../tools/mini_mongod';
 
 const docs = (n: number): Document[] => Array.from({ length: n }, (_, i) => ({ _id: i + 1, x: (i + 1) * 11 }));
 

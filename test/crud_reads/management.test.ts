@@ -3,7 +3,7 @@ import { DBRef, type Document } from 'bson';
 import { MongoClient } from '../../src/mongo_client';
 import { MongoAPIError, MongoInvalidArgumentError, MongoUnexpectedServerResponseError } from '../../src/errors';
 import { MockServer } from '../tools/mock_server';
-import { MiniMongod } from './tools/mini_mongod';
+import { MiniMongod } from '../tools/mini_mongod';
 
 let server: MockServer;
 let mini: MiniMongod;

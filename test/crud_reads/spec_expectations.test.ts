@@ -19,7 +19,7 @@ import type { Collection } from '../../src/collection';
 import type { Database } from '../../src/database';
 import { matchIterableResult, matchResult } from '../../spec-tests/unified/matcher';
 import { MockAction, MockServer, type MockServerType } from '../tools/mock_server';
-import { MiniMongod } from './tools/mini_mongod';
+import { MiniMongod } from '../tools/mini_mongod';
 
 const SPECS = '/work/shared/specifications/source';
 

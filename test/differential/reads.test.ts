@@ -21,7 +21,7 @@ import { Long, type Document } from 'bson';
 import { MongoClient as OfficialClient } from 'mongodb';
 import { MongoClient } from '../../src/mongo_client';
 import { MockServer, errorReply } from '../tools/mock_server';
-import { MiniMongod } from '../crud_reads/tools/mini_mongod';
+import { MiniMongod } from '../tools/mini_mongod';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the scenarios drive both drivers through their shared surface
 type AnyClient = any;

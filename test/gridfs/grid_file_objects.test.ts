@@ -4,14 +4,14 @@ import { MongoGridFSStreamError, MongoInvalidArgumentError } from '../../src/err
 import { GridFSBucket } from '../../src/gridfs/bucket';
 import { SEEK_CUR, SEEK_END, type GridOut } from '../../src/gridfs/grid_out';
 import { MongoClient } from '../../src/mongo_client';
-import { CollectionServer } from './collection_server';
+import { MiniMongod } from '../tools/mini_mongod';
 
-let cs: CollectionServer;
+let cs: MiniMongod;
 let client: MongoClient;
 let bucket: GridFSBucket;
 
 beforeEach(async () => {
-  cs = await CollectionServer.start();
+  cs = await MiniMongod.start({ type: 'primary', setName: 'rs0' });
   client = new MongoClient(`mongodb://${cs.address}/?directConnection=true`);
   bucket = new GridFSBucket(client.db('files'), { chunkSizeBytes: 4 });
 });

@@ -10,14 +10,14 @@ import { GridFSBucket } from '../../src/gridfs/bucket';
 import { indexKeyMatches } from '../../src/gridfs/indexes';
 import type { GridFSFile } from '../../src/gridfs/gridfs_file';
 import { MongoClient } from '../../src/mongo_client';
-import { CollectionServer } from './collection_server';
+import { MiniMongod } from '../tools/mini_mongod';
 
-let cs: CollectionServer;
+let cs: MiniMongod;
 let client: MongoClient;
 let bucket: GridFSBucket;
 
 beforeEach(async () => {
-  cs = await CollectionServer.start();
+  cs = await MiniMongod.start({ type: 'primary', setName: 'rs0' });
   client = new MongoClient(`mongodb://${cs.address}/?directConnection=true`);
   await client.connect();
   bucket = new GridFSBucket(client.db('files'), { chunkSizeBytes: 4 });

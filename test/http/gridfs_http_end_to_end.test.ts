@@ -13,7 +13,7 @@ import { GridFSBucket } from '../../src/gridfs/bucket';
 import { createGridFSHandler } from '../../src/gridfs/http_handler';
 import { MongoClient } from '../../src/mongo_client';
 import { MockServer, type RecordedCommand } from '../tools/mock_server';
-import { CollectionServer } from '../gridfs/collection_server';
+import { MiniMongod } from '../tools/mini_mongod';
 
 async function listen(listener: http.RequestListener): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer(listener);
@@ -28,7 +28,7 @@ async function listen(listener: http.RequestListener): Promise<{ url: string; cl
 }
 
 test('upload with the bucket, serve with the handler: 200, HEAD, 206, 304, 404, gzip', async () => {
-  const cs = await CollectionServer.start();
+  const cs = await MiniMongod.start({ type: 'primary', setName: 'rs0' });
   const client = new MongoClient(`mongodb://${cs.address}/?directConnection=true`);
   const bucket = new GridFSBucket(client.db('web'), { chunkSizeBytes: 1000 });
   const logo = Buffer.alloc(2500, 0xab);
