@@ -75,14 +75,46 @@ export interface AgreementOptions {
    * For suites whose assertions are about events rather than commands (SDAM, CMAP).
    */
   compareAssertions?: boolean;
+  /**
+   * A known difference (spec-tests/known_differences.json): top-level command fields whose values
+   * may differ (their presence is still compared). The commands must agree once they are masked.
+   */
+  ignoreFields?: readonly string[];
 }
 
-/** The differential verdict as a test outcome: returns on agreement, throws the diff otherwise. */
-export async function assertDriversAgree(file: UnifiedTestFile, test: UnifiedTest, options: AgreementOptions = {}): Promise<void> {
+/** `agree`: identical; `tolerated`: identical only once `ignoreFields` are masked. */
+export type AgreementVerdict = 'agree' | 'tolerated';
+
+/** Replaces the values of top-level `fields` of every command by `<ignored>`. */
+export function maskFields(commands: readonly NormalizedCommand[], fields: readonly string[]): NormalizedCommand[] {
+  return commands.map((c) => {
+    const doc = JSON.parse(c.command) as Record<string, unknown>;
+    for (const f of fields) if (f in doc) doc[f] = '<ignored>';
+    return { ...c, command: JSON.stringify(doc) };
+  });
+}
+
+/**
+ * Log messages: when the reference satisfies a test's `expectLogMessages` on the mock, mongowire
+ * must too (the commands alone do not show what is logged).
+ */
+function logFailures(run: DifferentialRun): string[] {
+  const isLog = (p: string) => p.startsWith('expectLogMessages');
+  return run.referenceProblems.some(isLog) ? [] : run.candidateProblems.filter(isLog);
+}
+
+/**
+ * The differential verdict as a test outcome: returns on agreement (`tolerated` when only the
+ * `ignoreFields` differ), throws the diff otherwise.
+ */
+export async function assertDriversAgree(file: UnifiedTestFile, test: UnifiedTest, options: AgreementOptions = {}): Promise<AgreementVerdict> {
   const run = await runDifferential(file, test);
   const missing = run.candidateProblems.filter((p) => /not implemented in mongowire/.test(p));
-  const failed = options.compareAssertions && run.referenceProblems.length === 0 ? run.candidateProblems.filter((p) => !missing.includes(p)) : [];
-  if (!run.diff && missing.length === 0 && failed.length === 0) return;
+  const failed = options.compareAssertions && run.referenceProblems.length === 0 ? run.candidateProblems.filter((p) => !missing.includes(p)) : logFailures(run);
+  const fields = options.ignoreFields ?? [];
+  const tolerated =
+    run.diff !== undefined && fields.length > 0 && diffCommandSequences(maskFields(run.reference, fields), maskFields(run.candidate, fields), ['mongodb', 'mongowire']) === undefined;
+  if ((!run.diff || tolerated) && missing.length === 0 && failed.length === 0) return tolerated ? 'tolerated' : 'agree';
   const lines = [
     run.diff ?? (missing.length > 0 ? 'the commands agree, but mongowire lacks an API the test uses:' : 'the commands agree, but the official driver passes the test on the mock and mongowire fails:'),
     ...missing.slice(0, 2).map((h) => `  mongowire: ${h}`),

@@ -5,6 +5,8 @@
  *   (test/tools/mongod.ts). Without a deployment each test is skipped with the harness's reason.
  * - Differential mode (`ctx.differential`): every test runs with the official driver and with
  *   mongowire against the mock deployment; "passed" means the two sent the same commands.
+ *   A difference listed in spec-tests/known_differences.json (explained by the specifications, see
+ *   known_differences.ts) is skipped as "known difference: …"; any other difference fails.
  *
  * Files whose schemaVersion the runner does not support fail (they must not be processed).
  */
@@ -12,6 +14,7 @@ import * as path from 'node:path';
 import { getMongoDeployment, stopMongoDeployments, type MongodTopology } from '../../test/tools/mongod';
 import { listJsonFiles, runCase, skip, SkipCase, type CaseResult, type SpecSuite, type SuiteContext } from '../framework';
 import { assertDriversAgree } from './differential';
+import { knownDifferencesOf, type KnownDifference } from './known_differences';
 import { mongowireAdapter } from './mongowire_adapter';
 import { RealDeployment } from './real_deployment';
 import { runUnifiedTest } from './runner';
@@ -107,17 +110,29 @@ async function runNormal(cases: LoadedCase[], options: UnifiedSuiteOptions): Pro
   return results;
 }
 
-async function runDifferentialCases(cases: LoadedCase[], options: UnifiedSuiteOptions): Promise<CaseResult[]> {
+/**
+ * Compares one test. A test listed in spec-tests/known_differences.json is a skip with the entry's
+ * reason when its commands agree once the entry's `ignoreFields` are masked; it fails when they
+ * still differ (an unexplained difference) or when they agree unmasked (the entry is stale).
+ */
+async function compareCase(c: LoadedCase, options: UnifiedSuiteOptions, known: KnownDifference | undefined): Promise<void> {
+  if (c.unsupported) throw new Error(c.unsupported);
+  const skipReason = options.differentialSkipTests?.[c.name];
+  if (skipReason) throw new SkipCase(skipReason);
+  const verdict = await assertDriversAgree(c.file, c.test, { compareAssertions: options.differentialAssertions, ignoreFields: known?.ignoreFields });
+  if (known && verdict === 'tolerated') throw new SkipCase(`known difference: ${known.reason}`);
+  if (known) throw new Error('listed in spec-tests/known_differences.json, but the drivers agree: remove the entry');
+}
+
+async function runDifferentialCases(suite: string, cases: LoadedCase[], options: UnifiedSuiteOptions): Promise<CaseResult[]> {
   const reason = options.differentialSkip;
   if (reason) return cases.map((c) => skip(c.name, reason));
-  return mapLimit(cases, options.differentialConcurrency ?? 8, (c) =>
-    runCase(c.name, async () => {
-      if (c.unsupported) throw new Error(c.unsupported);
-      const skipReason = options.differentialSkipTests?.[c.name];
-      if (skipReason) throw new SkipCase(skipReason);
-      await assertDriversAgree(c.file, c.test, { compareAssertions: options.differentialAssertions });
-    })
-  );
+  const known = knownDifferencesOf(suite);
+  const stale: CaseResult[] = [...known.keys()]
+    .filter((key) => !cases.some((c) => c.name === key))
+    .map((key) => ({ name: `known_differences.json: ${key}`, status: 'failed', reason: `no test "${key}" in suite ${suite}: remove or correct the entry` }));
+  const results = await mapLimit(cases, options.differentialConcurrency ?? 8, (c) => runCase(c.name, () => compareCase(c, options, known.get(c.name))));
+  return [...stale, ...results];
 }
 
 export function unifiedSuite(name: string, options: UnifiedSuiteOptions = {}): SpecSuite {
@@ -126,7 +141,7 @@ export function unifiedSuite(name: string, options: UnifiedSuiteOptions = {}): S
     async run(ctx: SuiteContext): Promise<CaseResult[]> {
       const cases = loadUnifiedCases(ctx, options);
       const extra = options.extraCases ? await options.extraCases(ctx) : [];
-      const unified = ctx.differential ? await runDifferentialCases(cases, options) : await runNormal(cases, options);
+      const unified = ctx.differential ? await runDifferentialCases(name, cases, options) : await runNormal(cases, options);
       return [...extra, ...unified];
     }
   };
