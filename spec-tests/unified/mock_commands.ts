@@ -18,18 +18,8 @@
  */
 import { Binary, Long, Timestamp, type Document } from 'bson';
 import { isHelloName, MockAction, type HandlerContext, type MockReply, type MockServer, type RecordedCommand } from '../../test/tools/mock_server';
+import { getPath, matches, MiniMongod, type ChangeEvent, type CursorFeed, type Store } from '../../test/tools/mini_mongod';
 import { isDocument, toNumeric } from './bson-values';
-import {
-  applyUpdate,
-  cloneDocument,
-  ensureId,
-  getPath,
-  matchesFilter,
-  project,
-  sortDocuments,
-  upsertBase,
-  type MockStore
-} from './mock_store';
 
 const CODE_NAMES: Readonly<Record<number, string>> = {
   1: 'InternalError', 2: 'BadValue', 6: 'HostUnreachable', 7: 'HostNotFound', 8: 'UnknownError', 11: 'UserNotFound',
@@ -72,12 +62,6 @@ interface ChangeStreamWatch {
   filters: Document[];
 }
 
-interface ServerCursor {
-  ns: string;
-  documents: Document[];
-  changeStream?: ChangeStreamWatch;
-}
-
 /** One write, as change streams see it. */
 interface OplogEntry {
   db: string;
@@ -85,22 +69,33 @@ interface OplogEntry {
   event: Document;
 }
 
-/** The per-deployment state shared by every member: data, cursors, cluster time. */
+/** The change events the mock records (others, e.g. rename, are not modeled). */
+const RECORDED_CHANGES = new Set(['insert', 'update', 'replace', 'delete', 'drop']);
+
+/**
+ * The per-deployment state shared by every member: the data and cursors (a mini mongod,
+ * test/tools/mini_mongod.ts), the oplog of change events, the cluster time.
+ */
 export class MockDeploymentState {
-  private cursors = new Map<string, ServerCursor>();
-  private nextCursorId = 1000;
+  readonly mini = new MiniMongod(undefined, { onChange: (event) => this.recordChange(event), dropMissingCollection: 'ok' });
   private time = 1;
 
-  constructor(readonly store: MockStore) {}
+  get store(): Store {
+    return this.mini.store;
+  }
 
   reset(): void {
-    this.store.clear();
-    this.cursors.clear();
+    this.mini.reset();
     this.oplog.length = 0;
   }
 
   /** Writes so far, for change streams; a resume token is `{ _data: 'pos<N>' }`, N an oplog position. */
   readonly oplog: OplogEntry[] = [];
+
+  private recordChange({ db, coll, operationType, ...details }: ChangeEvent): void {
+    if (!RECORDED_CHANGES.has(operationType)) return;
+    this.record(db, coll, { operationType, ...details });
+  }
 
   record(db: string, coll: string, event: Document): void {
     const position = this.oplog.length + 1;
@@ -118,23 +113,19 @@ export class MockDeploymentState {
       const entry = this.oplog[watch.position++];
       if (watch.db !== undefined && entry.db !== watch.db) continue;
       if (watch.coll !== undefined && entry.coll !== watch.coll) continue;
-      if (watch.filters.every((f) => matchesFilter(entry.event, f))) out.push(entry.event);
+      if (watch.filters.every((f) => matches(entry.event, f))) out.push(entry.event);
     }
     return out;
   }
 
-  openCursor(ns: string, remaining: Document[], changeStream?: ChangeStreamWatch): Long {
-    const id = Long.fromNumber(this.nextCursorId++);
-    this.cursors.set(id.toString(), { ns, documents: remaining, changeStream });
-    return id;
-  }
-
-  cursor(id: unknown): ServerCursor | undefined {
-    return this.cursors.get(String(id));
-  }
-
-  killCursor(id: unknown): boolean {
-    return this.cursors.delete(String(id));
+  /** A change stream as a cursor feed: events as they come, and the resume token of each batch. */
+  changeStreamFeed(watch: ChangeStreamWatch): CursorFeed {
+    return {
+      next: (limit) => this.nextEvents(watch, limit),
+      decorate: (cursor) => {
+        cursor.postBatchResumeToken = { _data: `pos${watch.position}` };
+      }
+    };
   }
 
   tick(): Timestamp {
@@ -200,7 +191,11 @@ export class MockCommandHandler {
       return this.withTime(errorReply(toNumber(getMoreFail.data.errorCode) ?? 237, request));
     }
     const sleepMS = request.commandName === 'find' ? whereSleepMS(body.filter) : 0;
-    if (sleepMS > 0) return MockAction.delay(sleepMS, this.withTime(this.execute(request)));
+    if (sleepMS > 0) {
+      // The sleep is the whole point of such a `$where` (the mini mongod runs no JavaScript): drop it.
+      const { $where: _where, ...filter } = body.filter as Document;
+      return MockAction.delay(sleepMS, this.withTime(this.execute({ ...request, body: { ...body, filter } })));
+    }
     return this.withTime(this.execute(request));
   }
 
@@ -305,184 +300,23 @@ export class MockCommandHandler {
 
   // ------------------------------------------------------------------------------ commands
 
+  /** Data commands go to the mini mongod; change streams, search indexes and the rest are answered here. */
   private execute(request: RecordedCommand): Document {
     const body = request.body;
     const db = request.db;
-    const store = this.state.store;
     const name = request.commandName;
-    const target = body[name];
-    const coll = typeof target === 'string' ? target : '';
-    const ns = `${db}.${coll}`;
+    const mini = this.state.mini;
+    if (name === 'aggregate') {
+      const pipeline = Array.isArray(body.pipeline) ? (body.pipeline as Document[]) : [];
+      if (pipeline.some((s) => isDocument(s) && '$changeStream' in s)) {
+        const ns = `${db}.${typeof body.aggregate === 'string' ? body.aggregate : '$cmd.aggregate'}`;
+        const feed = this.state.changeStreamFeed(this.changeStreamWatch(db, body, pipeline));
+        return mini.openCursor(ns, feed, toNumber(getPath(body, 'cursor.batchSize')));
+      }
+      if (pipeline.some((s) => isDocument(s) && '$listSearchIndexes' in s)) return errorReply(SEARCH_NOT_ENABLED, request, SEARCH_NOT_ENABLED_MESSAGE);
+    }
+    if (mini.handles(name) && name !== 'buildInfo' && name !== 'buildinfo') return mini.execute(request);
     switch (name) {
-      case 'insert': {
-        const c = store.ensure(db, coll);
-        const docs = Array.isArray(body.documents) ? (body.documents as Document[]) : [];
-        const writeErrors: Document[] = [];
-        let n = 0;
-        for (let i = 0; i < docs.length; i++) {
-          const doc = ensureId(cloneDocument(docs[i]));
-          if (c.documents.some((d) => matchesFilter(d, { _id: doc._id }))) {
-            writeErrors.push({ index: i, code: 11000, errmsg: `E11000 duplicate key error collection: ${ns} index: _id_` });
-            if (body.ordered !== false) break;
-            continue;
-          }
-          c.documents.push(doc);
-          this.state.record(db, coll, { operationType: 'insert', documentKey: { _id: doc._id }, fullDocument: doc });
-          n++;
-        }
-        return writeErrors.length > 0 ? { n, writeErrors, ok: 1 } : { n, ok: 1 };
-      }
-      case 'update': {
-        const c = store.ensure(db, coll);
-        let n = 0;
-        let nModified = 0;
-        const upserted: Document[] = [];
-        const updates = Array.isArray(body.updates) ? (body.updates as Document[]) : [];
-        updates.forEach((u, index) => {
-          const matches = c.documents.filter((d) => matchesFilter(d, u.q));
-          const targets = u.multi === true ? matches : matches.slice(0, 1);
-          for (const t of targets) {
-            const updated = applyUpdate(t, u.u);
-            c.documents[c.documents.indexOf(t)] = updated;
-            this.recordUpdate(db, coll, updated, u.u);
-            n++;
-            nModified++;
-          }
-          if (targets.length === 0 && u.upsert === true) {
-            const doc = ensureId(applyUpdate(upsertBase(u.q), u.u));
-            c.documents.push(doc);
-            this.state.record(db, coll, { operationType: 'insert', documentKey: { _id: doc._id }, fullDocument: doc });
-            upserted.push({ index, _id: doc._id });
-            n++;
-          }
-        });
-        return upserted.length > 0 ? { n, nModified, upserted, ok: 1 } : { n, nModified, ok: 1 };
-      }
-      case 'delete': {
-        const c = store.collection(db, coll);
-        let n = 0;
-        for (const d of Array.isArray(body.deletes) ? (body.deletes as Document[]) : []) {
-          if (!c) break;
-          const matches = c.documents.filter((doc) => matchesFilter(doc, d.q));
-          const targets = toNumber(d.limit) === 1 ? matches.slice(0, 1) : matches;
-          c.documents = c.documents.filter((doc) => !targets.includes(doc));
-          for (const t of targets) this.state.record(db, coll, { operationType: 'delete', documentKey: { _id: t._id } });
-          n += targets.length;
-        }
-        return { n, ok: 1 };
-      }
-      case 'findAndModify':
-        return this.findAndModify(request, db, coll);
-      case 'find': {
-        const docs = store.collection(db, coll)?.documents ?? [];
-        let results = sortDocuments(docs.filter((d) => matchesFilter(d, body.filter)), body.sort);
-        const skip = toNumber(body.skip) ?? 0;
-        const limit = Math.abs(toNumber(body.limit) ?? 0);
-        results = results.slice(skip, limit > 0 ? skip + limit : undefined).map((d) => project(d, body.projection));
-        return this.cursorReply(ns, results, toNumber(getPath(body, 'batchSize')), body.singleBatch === true);
-      }
-      case 'aggregate':
-        return this.aggregate(request, db, coll);
-      case 'getMore': {
-        const cursor = this.state.cursor(body.getMore);
-        const collection = String(body.collection);
-        if (!cursor) return errorReply(43, request, `cursor id ${String(body.getMore)} not found`);
-        const size = toNumber(body.batchSize);
-        const batch = cursor.changeStream
-          ? this.state.nextEvents(cursor.changeStream, size)
-          : cursor.documents.splice(0, size && size > 0 ? size : cursor.documents.length);
-        const done = cursor.documents.length === 0 && !cursor.changeStream;
-        if (done) this.state.killCursor(body.getMore);
-        const reply: Document = { cursor: { id: done ? Long.ZERO : Long.fromString(String(body.getMore)), ns: `${db}.${collection}`, nextBatch: batch }, ok: 1 };
-        if (cursor.changeStream) reply.cursor.postBatchResumeToken = { _data: `pos${cursor.changeStream.position}` };
-        return reply;
-      }
-      case 'killCursors': {
-        const ids = Array.isArray(body.cursors) ? body.cursors : [];
-        const killed = ids.filter((id) => this.state.killCursor(id)).map((id) => Long.fromString(String(id)));
-        const notFound = ids.filter((id) => !killed.some((k) => k.toString() === String(id))).map((id) => Long.fromString(String(id)));
-        return { cursorsKilled: killed, cursorsNotFound: notFound, cursorsAlive: [], cursorsUnknown: [], ok: 1 };
-      }
-      case 'count': {
-        const docs = (store.collection(db, coll)?.documents ?? []).filter((d) => matchesFilter(d, body.query));
-        const skip = toNumber(body.skip) ?? 0;
-        const limit = toNumber(body.limit) ?? 0;
-        const n = docs.slice(skip, limit > 0 ? skip + limit : undefined).length;
-        return { n, ok: 1 };
-      }
-      case 'distinct': {
-        const values: unknown[] = [];
-        for (const d of (store.collection(db, coll)?.documents ?? []).filter((doc) => matchesFilter(doc, body.query))) {
-          const v = getPath(d, String(body.key));
-          for (const x of Array.isArray(v) ? v : [v]) {
-            if (x !== undefined && !values.some((y) => JSON.stringify(y) === JSON.stringify(x))) values.push(x);
-          }
-        }
-        return { values, ok: 1 };
-      }
-      case 'listCollections': {
-        const names = store.collectionNames(db).filter((n) => matchesFilter({ name: n, type: 'collection' }, body.filter));
-        const batch = names.map((n) =>
-          body.nameOnly === true ? { name: n, type: 'collection' } : { name: n, type: 'collection', options: store.collection(db, n)?.options ?? {}, info: { readOnly: false } }
-        );
-        return this.cursorReply(`${db}.$cmd.listCollections`, batch, toNumber(getPath(body, 'cursor.batchSize')), false);
-      }
-      case 'listIndexes': {
-        const c = store.collection(db, coll);
-        if (!c) return errorReply(26, request, `ns does not exist: ${ns}`);
-        const batch = c.indexes.map((i) => ({ v: 2, ...i }));
-        return this.cursorReply(ns, batch, toNumber(getPath(body, 'cursor.batchSize')), false);
-      }
-      case 'listDatabases': {
-        const names = store.databaseNames().filter((n) => matchesFilter({ name: n }, body.filter));
-        const databases = names.map((n) => (body.nameOnly === true ? { name: n } : { name: n, sizeOnDisk: 8192, empty: false }));
-        return { databases, totalSize: 8192 * databases.length, totalSizeMb: 0, ok: 1 };
-      }
-      case 'create': {
-        if (store.collection(db, coll)) return errorReply(48, request, `Collection ${ns} already exists.`);
-        const options = { ...body };
-        delete options.create;
-        for (const k of ['$db', 'lsid', 'txnNumber', '$clusterTime', 'writeConcern', 'autocommit', 'startTransaction', 'apiVersion', 'apiStrict', 'apiDeprecationErrors', '$readPreference']) {
-          delete options[k];
-        }
-        store.ensure(db, coll, options);
-        return { ok: 1 };
-      }
-      case 'drop':
-        if (store.drop(db, coll)) this.state.record(db, coll, { operationType: 'drop' });
-        return { nIndexesWas: 1, ns, ok: 1 };
-      case 'dropDatabase':
-        store.dropDatabase(db);
-        return { dropped: db, ok: 1 };
-      case 'createIndexes': {
-        const c = store.ensure(db, coll);
-        const before = c.indexes.length;
-        for (const index of Array.isArray(body.indexes) ? (body.indexes as Document[]) : []) {
-          const existing = c.indexes.findIndex((i) => i.name === index.name);
-          if (existing >= 0) c.indexes[existing] = { ...index } as never;
-          else c.indexes.push({ ...index } as never);
-        }
-        return { numIndexesBefore: before, numIndexesAfter: c.indexes.length, createdCollectionAutomatically: false, ok: 1 };
-      }
-      case 'dropIndexes': {
-        const c = store.collection(db, coll);
-        if (!c) return errorReply(26, request, `ns not found ${ns}`);
-        const index = body.index;
-        const before = c.indexes.length;
-        if (index === '*') c.indexes = c.indexes.filter((i) => i.name === '_id_');
-        else if (typeof index === 'string') {
-          if (!c.indexes.some((i) => i.name === index)) return errorReply(27, request, `index not found with name [${index}]`);
-          c.indexes = c.indexes.filter((i) => i.name !== index);
-        } else c.indexes = c.indexes.filter((i) => JSON.stringify(i.key) !== JSON.stringify(index));
-        return { nIndexesWas: before, ok: 1 };
-      }
-      case 'renameCollection': {
-        const [fromDb, ...fromRest] = String(body.renameCollection).split('.');
-        const [toDb, ...toRest] = String(body.to).split('.');
-        if (!store.collection(fromDb, fromRest.join('.'))) return errorReply(26, request, 'source namespace does not exist');
-        store.rename(fromDb, fromRest.join('.'), toDb, toRest.join('.'));
-        return { ok: 1 };
-      }
       case 'buildInfo':
       case 'buildinfo':
         return { version: this.version, versionArray: [...this.version.split('.').map(Number), 0], bits: 64, maxBsonObjectSize: 16 * 1024 * 1024, ok: 1 };
@@ -515,30 +349,10 @@ export class MockCommandHandler {
         return errorReply(SEARCH_NOT_ENABLED, request, SEARCH_NOT_ENABLED_MESSAGE);
       case 'checkMetadataConsistency':
         // A cursor-returning command (sharded, 7.0+): no inconsistencies.
-        return this.cursorReply(`${db}.$cmd.checkMetadataConsistency`, [], toNumber(getPath(body, 'cursor.batchSize')), false);
+        return mini.openCursor(`${db}.$cmd.checkMetadataConsistency`, [], toNumber(getPath(body, 'cursor.batchSize')));
       default:
         return { ok: 1 };
     }
-  }
-
-  private recordUpdate(db: string, coll: string, updated: Document, update: unknown): void {
-    const replacement = isDocument(update) && !Object.keys(update).some((k) => k.startsWith('$'));
-    if (replacement) this.state.record(db, coll, { operationType: 'replace', documentKey: { _id: updated._id }, fullDocument: updated });
-    else {
-      const set = isDocument(update) && isDocument(update.$set) ? update.$set : {};
-      const removed = isDocument(update) && isDocument(update.$unset) ? Object.keys(update.$unset) : [];
-      this.state.record(db, coll, { operationType: 'update', documentKey: { _id: updated._id }, updateDescription: { updatedFields: set, removedFields: removed, truncatedArrays: [] } });
-    }
-  }
-
-  private cursorReply(ns: string, docs: Document[], batchSize: number | undefined, singleBatch: boolean, changeStream?: ChangeStreamWatch): Document {
-    const size = batchSize && batchSize > 0 ? batchSize : docs.length;
-    const firstBatch = changeStream ? this.state.nextEvents(changeStream, batchSize === 0 ? -1 : batchSize) : docs.slice(0, size);
-    const rest = changeStream ? [] : docs.slice(size);
-    const id = (rest.length > 0 && !singleBatch) || changeStream ? this.state.openCursor(ns, rest, changeStream) : Long.ZERO;
-    const cursor: Document = { firstBatch, id, ns };
-    if (changeStream) cursor.postBatchResumeToken = { _data: `pos${changeStream.position}` };
-    return { cursor, ok: 1 };
   }
 
   private changeStreamWatch(db: string, body: Document, pipeline: Document[]): ChangeStreamWatch {
@@ -552,69 +366,6 @@ export class MockCommandHandler {
       position: fromToken ?? this.state.oplog.length,
       filters: pipeline.filter((st) => isDocument(st) && '$match' in st).map((st) => st.$match as Document)
     };
-  }
-
-  private aggregate(request: RecordedCommand, db: string, coll: string): Document {
-    const body = request.body;
-    const pipeline = Array.isArray(body.pipeline) ? (body.pipeline as Document[]) : [];
-    const ns = `${db}.${typeof body.aggregate === 'string' ? body.aggregate : '$cmd.aggregate'}`;
-    const batchSize = toNumber(getPath(body, 'cursor.batchSize'));
-    if (pipeline.some((s) => isDocument(s) && '$changeStream' in s)) {
-      return this.cursorReply(ns, [], batchSize, false, this.changeStreamWatch(db, body, pipeline));
-    }
-    if (pipeline.some((s) => isDocument(s) && '$listSearchIndexes' in s)) return errorReply(SEARCH_NOT_ENABLED, request, SEARCH_NOT_ENABLED_MESSAGE);
-    let docs: Document[] = typeof body.aggregate === 'string' ? [...(this.state.store.collection(db, coll)?.documents ?? [])] : [];
-    for (const stage of pipeline) {
-      if (!isDocument(stage)) continue;
-      const [op] = Object.keys(stage);
-      const arg = stage[op];
-      if (op === '$match') docs = docs.filter((d) => matchesFilter(d, arg));
-      else if (op === '$sort') docs = sortDocuments(docs, arg);
-      else if (op === '$skip') docs = docs.slice(toNumber(arg) ?? 0);
-      else if (op === '$limit') docs = docs.slice(0, toNumber(arg) ?? docs.length);
-      else if (op === '$project') docs = docs.map((d) => project(d, arg));
-      else if (op === '$count') docs = [{ [String(arg)]: docs.length }];
-      else if (op === '$group' && isDocument(arg)) {
-        const out: Document = { _id: arg._id ?? null };
-        for (const [field, acc] of Object.entries(arg)) {
-          if (field === '_id' || !isDocument(acc)) continue;
-          if ('$sum' in acc) out[field] = typeof toNumber(acc.$sum) === 'number' ? docs.length * (toNumber(acc.$sum) ?? 0) : docs.length;
-        }
-        docs = docs.length > 0 ? [out] : [];
-      } else if (op === '$out' || op === '$merge') docs = [];
-    }
-    return this.cursorReply(ns, docs, batchSize, false);
-  }
-
-  private findAndModify(request: RecordedCommand, db: string, coll: string): Document {
-    const body = request.body;
-    const c = this.state.store.ensure(db, coll);
-    const [found] = sortDocuments(c.documents.filter((d) => matchesFilter(d, body.query)), body.sort);
-    if (body.remove === true) {
-      if (found) {
-        c.documents = c.documents.filter((d) => d !== found);
-        this.state.record(db, coll, { operationType: 'delete', documentKey: { _id: found._id } });
-      }
-      return { lastErrorObject: { n: found ? 1 : 0 }, value: found ? project(found, body.fields) : null, ok: 1 };
-    }
-    if (found) {
-      const updated = applyUpdate(found, body.update);
-      c.documents[c.documents.indexOf(found)] = updated;
-      this.recordUpdate(db, coll, updated, body.update);
-      const value = body.new === true ? updated : found;
-      return { lastErrorObject: { n: 1, updatedExisting: true }, value: project(value, body.fields), ok: 1 };
-    }
-    if (body.upsert === true) {
-      const doc = ensureId(applyUpdate(upsertBase(body.query), body.update));
-      c.documents.push(doc);
-      this.state.record(db, coll, { operationType: 'insert', documentKey: { _id: doc._id }, fullDocument: doc });
-      return {
-        lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id },
-        value: body.new === true ? project(doc, body.fields) : null,
-        ok: 1
-      };
-    }
-    return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
   }
 }
 

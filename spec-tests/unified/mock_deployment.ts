@@ -1,16 +1,16 @@
 /**
  * A Deployment made of mock servers (test/tools/mock_server.ts): a standalone, a three-member
- * replica set, two mongoses or a load balancer, all answering from one shared MockStore (see
- * mock_commands.ts). Used by the differential mode and the runner's own end-to-end tests.
+ * replica set, two mongoses or a load balancer, all answering from one shared mini mongod
+ * (test/tools/mini_mongod.ts; fail points and change streams in mock_commands.ts). Used by the differential mode and the runner's own end-to-end tests.
  *
  * It reports itself as MongoDB 8.0.0 with no server parameters, no auth, not serverless.
  */
-import type { Document } from 'bson';
+import { ObjectId, type Document } from 'bson';
 import { MockReplicaSet } from '../../test/tools/mock_replica_set';
 import { MockServer } from '../../test/tools/mock_server';
 import type { Deployment } from './deployment';
 import { MockCommandHandler, MockDeploymentState } from './mock_commands';
-import { cloneDocument, ensureId, MockStore, sortDocuments } from './mock_store';
+import { clone, sortDocuments } from '../../test/tools/mini_mongod';
 import { checkRunOnRequirements, type ServerInfo, type TopologyName } from './requirements';
 import type { CollectionData, UnifiedTest, UnifiedTestFile } from './test-file';
 
@@ -56,7 +56,7 @@ export function chooseMockSetup(file: UnifiedTestFile, test: UnifiedTest): MockS
 export class MockDeployment implements Deployment {
   readonly kind = 'mock' as const;
   readonly info: ServerInfo;
-  readonly state = new MockDeploymentState(new MockStore());
+  readonly state = new MockDeploymentState();
   private readonly handlers: MockCommandHandler[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
 
@@ -141,12 +141,12 @@ export class MockDeployment implements Deployment {
     const store = this.state.store;
     store.drop(data.databaseName, data.collectionName);
     const c = store.ensure(data.databaseName, data.collectionName, data.createOptions ?? {});
-    c.documents = data.documents.map((d) => ensureId(cloneDocument(d)));
+    c.documents = data.documents.map((d) => (d._id === undefined ? { _id: new ObjectId(), ...clone(d) } : clone(d)));
   }
 
   async readCollection(databaseName: string, collectionName: string): Promise<Document[]> {
     const docs = this.state.store.collection(databaseName, collectionName)?.documents ?? [];
-    return sortDocuments(docs, { _id: 1 }).map(cloneDocument);
+    return sortDocuments(docs, { _id: 1 }).map((d) => clone(d));
   }
 
   async collectionExists(databaseName: string, collectionName: string): Promise<boolean> {

@@ -55,6 +55,11 @@ export interface InjectedError {
 export interface MiniMongodOptions {
   /** Called after every write, for change streams. */
   onChange?: (event: ChangeEvent) => void;
+  /**
+   * What `drop` answers for a collection that does not exist: NamespaceNotFound (default, as
+   * MongoDB before 7.0, which exercises drivers' handling of it) or `ok: 1` (MongoDB 7.0+).
+   */
+  dropMissingCollection?: 'NamespaceNotFound' | 'ok';
 }
 
 interface ServerCursor {
@@ -81,19 +86,19 @@ export class MiniMongod implements PipelineHost {
   private readonly cursors = new Map<string, ServerCursor>();
   private nextCursorId = 1000;
   private readonly injected: InjectedError[] = [];
-  private readonly onChange: ((event: ChangeEvent) => void) | undefined;
+  private readonly options: MiniMongodOptions;
 
   /** With a server, installs itself on it at once. */
   constructor(server?: MockServer, options: MiniMongodOptions = {}) {
-    this.onChange = options.onChange;
+    this.options = options;
     if (server) this.install(server);
   }
 
   /** Starts a mock server (standalone unless told otherwise) answered by a new MiniMongod. */
   static async start(options: MockServerOptions & MiniMongodOptions = {}): Promise<MiniMongod> {
-    const { onChange, ...serverOptions } = options;
+    const { onChange, dropMissingCollection, ...serverOptions } = options;
     const server = await MockServer.start(serverOptions);
-    return new MiniMongod(server, { onChange });
+    return new MiniMongod(server, { onChange, dropMissingCollection });
   }
 
   /** Answers this server's data commands. */
@@ -196,7 +201,7 @@ export class MiniMongod implements PipelineHost {
    */
   openCursor(ns: string, source: Document[] | CursorFeed, batchSize?: number, singleBatch = false): Document {
     const list = Array.isArray(source) ? [...source] : source;
-    const firstBatch = this.takeBatch(list, batchSize ?? DEFAULT_FIRST_BATCH);
+    const firstBatch = this.takeBatch(list, Array.isArray(list) ? (batchSize ?? DEFAULT_FIRST_BATCH) : batchSize);
     const open = !singleBatch && (!Array.isArray(list) || list.length > 0);
     const id = open ? Long.fromNumber(this.nextCursorId++) : Long.ZERO;
     if (open) this.cursors.set(id.toString(), { ns, source: list });
@@ -292,8 +297,9 @@ export class MiniMongod implements PipelineHost {
       case 'create':
         return this.create(db, coll, body);
       case 'drop': {
-        // As MongoDB before 7.0, so that drivers' handling of the missing collection is exercised.
-        if (!this.store.drop(db, coll)) return errorReply(26, 'ns not found', { codeName: 'NamespaceNotFound' });
+        if (!this.store.drop(db, coll)) {
+          return this.options.dropMissingCollection === 'ok' ? { ok: 1 } : errorReply(26, 'ns not found', { codeName: 'NamespaceNotFound' });
+        }
         this.emit({ db, coll, operationType: 'drop' });
         return { nIndexesWas: 1, ns, ok: 1 };
       }
@@ -388,7 +394,7 @@ export class MiniMongod implements PipelineHost {
   // ---- writes -------------------------------------------------------------------------------
 
   private emit(event: ChangeEvent): void {
-    this.onChange?.(event);
+    this.options.onChange?.(event);
   }
 
   /** The collection for a write (created if missing); views cannot be written. */
@@ -590,8 +596,6 @@ export class MiniMongod implements PipelineHost {
     const notOptions = new Set(['create', '$db', 'lsid', 'txnNumber', '$clusterTime', 'writeConcern', 'autocommit', 'startTransaction', 'apiVersion', 'apiStrict', 'apiDeprecationErrors', '$readPreference', 'comment', 'maxTimeMS']);
     for (const [k, v] of Object.entries(body)) if (!notOptions.has(k)) options[k] = v;
     const c = this.store.ensure(db, coll, options);
-    // Time series collections have no unique _id index.
-    if (options.timeseries !== undefined) c.indexes = [];
     if (isDocument(options.clusteredIndex)) {
       const ci = options.clusteredIndex;
       options.clusteredIndex = { v: 2, ...ci, name: ci.name ?? '_id_' };

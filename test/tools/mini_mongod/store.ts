@@ -37,7 +37,8 @@ export class Store {
     let colls = this.databases.get(db);
     if (!colls) this.databases.set(db, (colls = new Map()));
     let c = colls.get(coll);
-    if (!c) colls.set(coll, (c = { documents: [], indexes: options.viewOn ? [] : [{ ...ID_INDEX }], options }));
+    // Views have no indexes; time series collections no unique _id index.
+    if (!c) colls.set(coll, (c = { documents: [], indexes: options.viewOn || options.timeseries ? [] : [{ ...ID_INDEX }], options }));
     return c;
   }
 
