@@ -36,9 +36,11 @@ export interface UnifiedSuiteOptions {
   differentialAssertions?: boolean;
   /** Tests (by `<file>: <description>`) not compared in differential mode, each with why. */
   differentialSkipTests?: Readonly<Record<string, string>>;
+  /** Tests (by `<file>: <description>`) skipped in both modes, each with why (e.g. an option mongowire does not offer by design). */
+  skipTests?: Readonly<Record<string, string>>;
 }
 
-interface LoadedCase {
+export interface LoadedCase {
   name: string;
   file: UnifiedTestFile;
   test: UnifiedTest;
@@ -115,7 +117,7 @@ async function runNormal(cases: LoadedCase[], options: UnifiedSuiteOptions): Pro
  * reason when its commands agree once the entry's `ignoreFields` are masked; it fails when they
  * still differ (an unexplained difference) or when they agree unmasked (the entry is stale).
  */
-async function compareCase(c: LoadedCase, options: UnifiedSuiteOptions, known: KnownDifference | undefined): Promise<void> {
+export async function compareCase(c: LoadedCase, options: UnifiedSuiteOptions, known: KnownDifference | undefined): Promise<void> {
   if (c.unsupported) throw new Error(c.unsupported);
   const skipReason = options.differentialSkipTests?.[c.name];
   if (skipReason) throw new SkipCase(skipReason);
@@ -139,10 +141,12 @@ export function unifiedSuite(name: string, options: UnifiedSuiteOptions = {}): S
   return {
     name,
     async run(ctx: SuiteContext): Promise<CaseResult[]> {
-      const cases = loadUnifiedCases(ctx, options);
+      const loaded = loadUnifiedCases(ctx, options);
+      const skipReason = (c: LoadedCase): string | undefined => options.skipTests?.[c.name];
+      const cases = loaded.filter((c) => skipReason(c) === undefined);
       const extra = options.extraCases ? await options.extraCases(ctx) : [];
       const unified = ctx.differential ? await runDifferentialCases(name, cases, options) : await runNormal(cases, options);
-      return [...extra, ...unified];
+      return [...extra, ...unified, ...loaded.filter((c) => skipReason(c) !== undefined).map((c) => skip(c.name, skipReason(c) ?? ''))];
     }
   };
 }
