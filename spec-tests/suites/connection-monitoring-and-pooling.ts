@@ -1,13 +1,37 @@
 /**
- * CMAP spec runner (tests/cmap-format/README.md). `style: "unit"` files run against a
- * ConnectionPool whose factory makes fake connections (no I/O); "threads" are sequential async
- * chains. `style: "integration"` files (fail points) and the unified-format logging tests need a
- * live server and are skipped.
+ * CMAP spec runner (tests/cmap-format/README.md); "threads" are sequential async chains.
+ *
+ * - `style: "unit"` files run against a ConnectionPool whose factory makes fake connections (no
+ *   I/O), in both modes.
+ * - `style: "integration"` files ("Integration Test Runner"): the pool makes real connections
+ *   (src/pool/connection.ts, with `poolOptions.appName`) to ONE endpoint, the test's `failPoint`
+ *   is configured on that endpoint first and turned off afterwards, and `runOn` is honoured. In
+ *   normal mode the endpoint is the first host of the real deployment (test/tools/mongod.ts; without
+ *   one they are skipped with the harness's reason); in differential mode it is a mock server
+ *   (spec-tests/unified/mock_deployment.ts, whose hello fail points block or fail handshakes), and
+ *   only mongowire's pool runs: the official driver's pool has no public API to compare with.
+ *   A failed establishment clears the pool as SDAM would ("Error handling" for errors before the
+ *   handshake completes), except for the backpressure errors that SDAM ignores.
+ * - `logging/` (unified format) runs through the unified runner: real deployment in normal mode,
+ *   both drivers on the mock in differential mode, comparing commands and the expected log messages.
  */
 import * as path from 'node:path';
+import type { Document } from 'bson';
+import { authenticate, prepareAuthHandshake } from '../../src/auth/authenticate';
+import type { AuthContext } from '../../src/auth/auth_provider';
+import { parseOptions } from '../../src/connection_string';
+import { MongoErrorLabel, MongoError } from '../../src/errors';
+import { formatHostAddress } from '../../src/mongo_client_options';
+import { connect, type Connection, type ConnectionOptions } from '../../src/pool/connection';
 import { ConnectionPool, type ConnectionPoolOptions, type PoolConnection } from '../../src/pool/pool';
 import { ConnectionPoolEventName, type ConnectionPoolEvent } from '../../src/pool/pool_events';
-import { listJsonFiles, readSpecJson, runCase, skip, type CaseResult, type SpecSuite } from '../framework';
+import { getMongoDeployment } from '../../test/tools/mongod';
+import { listJsonFiles, readSpecJson, runCase, skip, SkipCase, type CaseResult, type SuiteContext } from '../framework';
+import type { Deployment } from '../unified/deployment';
+import { MockDeployment } from '../unified/mock_deployment';
+import { RealDeployment } from '../unified/real_deployment';
+import { checkRunOnRequirements } from '../unified/requirements';
+import { unifiedSuite } from '../unified/suite_runner';
 
 interface CmapOperation {
   name: string;
@@ -31,6 +55,10 @@ interface CmapTest {
   error?: Record<string, unknown>;
   events?: Array<Record<string, unknown>>;
   ignore?: string[];
+  /** Integration tests: server version requirements. */
+  runOn?: Document[];
+  /** Integration tests: a configureFailPoint command for the endpoint. */
+  failPoint?: Document;
 }
 
 const ADDRESS = 'localhost:27017';
@@ -128,17 +156,17 @@ function poolOptionsOf(test: CmapTest): ConnectionPoolOptions {
   };
 }
 
-async function runUnitTest(test: CmapTest): Promise<void> {
+function unitTestPool(test: CmapTest): ConnectionPool<FakeConnection> {
+  return new ConnectionPool<FakeConnection>(ADDRESS, async ({ id }) => new FakeConnection(id), poolOptionsOf(test));
+}
+
+/** Runs a test's operations on `pool` and checks the error and events (the README's unit runner steps). */
+async function runPoolTest<C extends PoolConnection>(test: CmapTest, pool: ConnectionPool<C>): Promise<void> {
   const events: ConnectionPoolEvent[] = [];
-  const pool = new ConnectionPool<FakeConnection>(
-    ADDRESS,
-    async ({ id }) => new FakeConnection(id),
-    poolOptionsOf(test)
-  );
   for (const name of Object.values(ConnectionPoolEventName)) {
     pool.on(name, (event: ConnectionPoolEvent) => events.push(event));
   }
-  const labels = new Map<string, FakeConnection>();
+  const labels = new Map<string, C>();
   const threads = new Map<string, Thread>();
   const countOf = (type: string): number => events.filter((e) => typeOf(e) === type).length;
 
@@ -242,34 +270,132 @@ async function runUnitTest(test: CmapTest): Promise<void> {
   }
 }
 
-const suite: SpecSuite = {
-  name: 'connection-monitoring-and-pooling',
-  async run(ctx): Promise<CaseResult[]> {
-    const results: CaseResult[] = [];
-    const cmapDir = path.join(ctx.suiteDir, 'tests', 'cmap-format');
-    for (const file of listJsonFiles(cmapDir)) {
-      const test = readSpecJson<CmapTest>(path.join(cmapDir, file));
-      const name = `cmap-format/${file}: ${test.description}`;
-      if (test.style !== 'unit') {
-        results.push(skip(name, 'style "integration": needs a live MongoDB deployment (uses a failCommand fail point)'));
-        continue;
-      }
-      results.push(await runCase(name, () => runUnitTest(test)));
-    }
-    const loggingDir = path.join(ctx.suiteDir, 'tests', 'logging');
-    for (const file of listJsonFiles(loggingDir)) {
-      const doc = readSpecJson<{ tests?: Array<{ description: string }> }>(path.join(loggingDir, file));
-      for (const t of doc.tests ?? []) {
-        results.push(
-          skip(
-            `logging/${file}: ${t.description}`,
-            'unified-format logging test: needs the unified test runner and a live MongoDB deployment'
-          )
-        );
-      }
-    }
-    return results;
-  }
-};
+/** The one endpoint integration tests run against, and how to connect to it. */
+interface CmapEndpoint {
+  deployment: Deployment;
+  address: string;
+  /** TLS and credentials of the deployment's connection string (none for the mock). */
+  connection: Omit<ConnectionOptions, 'address'>;
+  credentials?: AuthContext['credentials'];
+}
 
-export default suite;
+async function realEndpoint(uri: string): Promise<CmapEndpoint> {
+  const options = await parseOptions(uri);
+  const deployment = await RealDeployment.connect(uri);
+  return {
+    deployment,
+    address: formatHostAddress(options.hosts[0]),
+    connection: {
+      tls: options.tls,
+      tlsCAFile: options.tlsCAFile,
+      tlsCertificateKeyFile: options.tlsCertificateKeyFile,
+      tlsCertificateKeyFilePassword: options.tlsCertificateKeyFilePassword,
+      tlsAllowInvalidCertificates: options.tlsAllowInvalidCertificates,
+      tlsAllowInvalidHostnames: options.tlsAllowInvalidHostnames,
+      serverApi: options.serverApi
+    },
+    credentials: options.credentials
+  };
+}
+
+async function mockEndpoint(): Promise<CmapEndpoint> {
+  const deployment = await MockDeployment.start('single');
+  return { deployment, address: deployment.servers[0].address, connection: {} };
+}
+
+/** A pool of real connections to the endpoint, named `poolOptions.appName` in the handshake. */
+function integrationTestPool(test: CmapTest, endpoint: CmapEndpoint): ConnectionPool<Connection> {
+  const appName = typeof test.poolOptions?.appName === 'string' ? test.poolOptions.appName : undefined;
+  const credentials = endpoint.credentials;
+  const pool: ConnectionPool<Connection> = new ConnectionPool<Connection>(
+    endpoint.address,
+    ({ id, generation, signal }) => {
+      const auth: Partial<AuthContext> = { credentials };
+      return connect({
+        ...endpoint.connection,
+        address: endpoint.address,
+        id,
+        generation,
+        signal,
+        appName,
+        prepareHandshake: credentials ? (hello) => prepareAuthHandshake(hello, auth as AuthContext) : undefined,
+        authenticate: credentials ? (connection, hello) => authenticate({ ...(auth as AuthContext), connection, hello }) : undefined
+      });
+    },
+    {
+      ...poolOptionsOf(test),
+      // SDAM "Error handling": an error before the handshake completes clears the pool, except
+      // the backpressure errors of connection establishment (SystemOverloadedError).
+      onEstablishmentError: (error) => {
+        if (error instanceof MongoError && error.hasErrorLabel(MongoErrorLabel.SystemOverloadedError)) return;
+        pool.clear({ cause: error });
+      }
+    }
+  );
+  return pool;
+}
+
+async function runIntegrationTest(test: CmapTest, endpoint: CmapEndpoint): Promise<void> {
+  const requirements = checkRunOnRequirements(test.runOn, endpoint.deployment.info);
+  if (!requirements.met) throw new SkipCase(requirements.reason);
+  const failPoint = test.failPoint;
+  if (failPoint) await endpoint.deployment.configureFailPointOn(endpoint.address, failPoint);
+  try {
+    await runPoolTest(test, integrationTestPool(test, endpoint));
+  } finally {
+    if (failPoint) await endpoint.deployment.disableFailPoint(String(failPoint.configureFailPoint), endpoint.address).catch(() => undefined);
+  }
+}
+
+/** The cmap-format tests: unit tests always, integration tests against the endpoint of the mode. */
+async function cmapFormatCases(ctx: SuiteContext): Promise<CaseResult[]> {
+  const cmapDir = path.join(ctx.suiteDir, 'tests', 'cmap-format');
+  const tests = listJsonFiles(cmapDir).map((file) => ({ file, test: readSpecJson<CmapTest>(path.join(cmapDir, file)) }));
+  const results: CaseResult[] = [];
+  for (const { file, test } of tests.filter((t) => t.test.style === 'unit')) {
+    results.push(await runCase(`cmap-format/${file}: ${test.description}`, () => runPoolTest(test, unitTestPool(test))));
+  }
+  const integration = tests.filter((t) => t.test.style === 'integration');
+  if (integration.length === 0) return results;
+  let endpoint: CmapEndpoint;
+  if (ctx.differential) {
+    endpoint = await mockEndpoint();
+  } else {
+    const availability = await getMongoDeployment('replicaset');
+    if (!availability.available) {
+      return [...results, ...integration.map(({ file, test }) => skip(`cmap-format/${file}: ${test.description}`, availability.reason))];
+    }
+    try {
+      endpoint = await realEndpoint(availability.uri);
+    } catch (error) {
+      const reason = `cannot use the deployment: ${(error as Error).message}`;
+      return [...results, ...integration.map(({ file, test }) => ({ name: `cmap-format/${file}: ${test.description}`, status: 'failed' as const, reason }))];
+    }
+  }
+  try {
+    for (const { file, test } of integration) {
+      results.push(await runCase(`cmap-format/${file}: ${test.description}`, () => runIntegrationTest(test, endpoint)));
+    }
+  } finally {
+    await endpoint.deployment.close();
+  }
+  return results;
+}
+
+/**
+ * CMAP "Deprecated Options": waitQueueSize and waitQueueMultiple are to be phased out of the drivers
+ * that implemented them, and the "Connection pool created" message includes them "only if the
+ * driver supports this option"; mongowire never offered them (the URI option is ignored with a
+ * warning), so these two logging tests do not apply.
+ */
+const DEPRECATED_OPTION = 'mongowire does not support the deprecated waitQueueSize/waitQueueMultiple pool options (CMAP "Deprecated Options"); the log message includes them "only if the driver supports this option"';
+
+export default unifiedSuite('connection-monitoring-and-pooling', {
+  dirs: ['logging'],
+  extraCases: cmapFormatCases,
+  differentialAssertions: true,
+  skipTests: {
+    'logging/connection-pool-options.json: waitQueueSize should be included in connection pool created message when specified': DEPRECATED_OPTION,
+    'logging/connection-pool-options.json: waitQueueMultiple should be included in connection pool created message when specified': DEPRECATED_OPTION
+  }
+});
