@@ -303,7 +303,9 @@ export class Topology extends EventEmitter<SdamEventMap> {
         this.apply(unknownServerDescription(address, { error, topologyVersion: errorTopologyVersion }), {
           clearPool: shuttingDown ? {} : undefined
         });
-      } else if (shuttingDown) {
+      } else if (shuttingDown && context.serviceId) {
+        // Without a serviceId the error came before or during the handshake: load-balancers.md
+        // "Initial Handshake Errors" says such errors MUST be ignored for SDAM error handling.
         handles.pool.clear({ serviceId: context.serviceId });
       }
       handles.monitor?.requestCheck();
