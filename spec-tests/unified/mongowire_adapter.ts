@@ -1,6 +1,7 @@
 /**
- * mongowire as a unified-runner driver. What mongowire does not offer yet (an API method, log
- * messages, GridFS) surfaces as a NotImplementedError, which makes the test fail.
+ * mongowire as a unified-runner driver: the same construction as the official adapter (log
+ * messages through `mongodbLogPath`). An API method mongowire lacks surfaces as a
+ * NotImplementedError, which makes the test fail.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
