@@ -13,7 +13,7 @@ import { runPipeline, type PipelineContext, type PipelineHost } from './aggregat
 import { CommandError, badValue } from './command_error';
 import { evaluate } from './expressions';
 import { equalityFields, matches, project, sortDocuments, type Variables } from './query';
-import { checkIndexBuild, checkUnique, duplicateKey, ID_INDEX, Store, type StoredCollection, type StoredIndex } from './store';
+import { checkIndexBuild, duplicateKey, ID_INDEX, Store, UniqueKeys, type StoredCollection, type StoredIndex } from './store';
 import { applyUpdate, isReplacement, validateUpdate } from './update';
 import { clone, compareValues, getPath, isDocument, queryValues, toLong, toNumber, valuesEqual, withCollation } from './values';
 
@@ -358,7 +358,8 @@ export class MiniMongod implements PipelineHost {
   replaceContents(db: string, coll: string, docs: Document[]): void {
     const c = this.store.ensure(db, coll);
     const replacement: StoredCollection = { documents: [], indexes: c.indexes, options: c.options };
-    for (const d of docs) this.insertOne(`${db}.${coll}`, replacement, d);
+    const unique = new UniqueKeys(`${db}.${coll}`, replacement);
+    for (const d of docs) this.insertOne(replacement, unique, d);
     c.documents = replacement.documents;
   }
 
@@ -367,12 +368,13 @@ export class MiniMongod implements PipelineHost {
     const on = spec.on === undefined ? ['_id'] : Array.isArray(spec.on) ? spec.on.map(String) : [String(spec.on)];
     const whenMatched = spec.whenMatched ?? 'merge';
     const whenNotMatched = spec.whenNotMatched ?? 'insert';
+    const unique = new UniqueKeys(`${db}.${coll}`, c);
     for (const doc of docs) {
       const existing = c.documents.find((x) => on.every((f) => valuesEqual(getPath(x, f), getPath(doc, f))));
       if (!existing) {
         if (whenNotMatched === 'discard') continue;
         if (whenNotMatched === 'fail') throw new CommandError(13113, 'MergeStageNoMatchingDocument', '$merge could not find a matching document in the target collection');
-        this.insertOne(`${db}.${coll}`, c, doc);
+        this.insertOne(c, unique, doc);
         continue;
       }
       if (whenMatched === 'keepExisting') continue;
@@ -383,7 +385,7 @@ export class MiniMongod implements PipelineHost {
       if (whenMatched === 'replace') updated = { ...doc, _id: existing._id };
       else if (Array.isArray(whenMatched)) updated = applyUpdate(existing, whenMatched, { vars: { new: doc } });
       else updated = { ...existing, ...doc, _id: existing._id };
-      this.replaceIn(`${db}.${coll}`, c, existing, updated);
+      this.replaceIn(c, unique, existing, updated);
     }
   }
 
@@ -405,20 +407,20 @@ export class MiniMongod implements PipelineHost {
     return c;
   }
 
-  private insertOne(ns: string, c: StoredCollection, input: Document): Document {
+  private insertOne(c: StoredCollection, unique: UniqueKeys, input: Document): Document {
     let doc = clone(input);
     if (doc._id === undefined) {
       this.serverGeneratedIds++;
       doc = { _id: new ObjectId(), ...doc };
     }
     if (Array.isArray(doc._id)) throw new CommandError(2, 'BadValue', "can't use an array for _id");
-    checkUnique(ns, c, doc);
+    unique.insert(doc);
     c.documents.push(doc);
     return doc;
   }
 
-  private replaceIn(ns: string, c: StoredCollection, before: Document, after: Document): void {
-    checkUnique(ns, c, after, before);
+  private replaceIn(c: StoredCollection, unique: UniqueKeys, before: Document, after: Document): void {
+    unique.replace(before, after);
     c.documents[c.documents.indexOf(before)] = after;
   }
 
@@ -441,9 +443,10 @@ export class MiniMongod implements PipelineHost {
 
   private insert(db: string, coll: string, body: Document): Document {
     const c = this.writable(db, coll);
+    const unique = new UniqueKeys(`${db}.${coll}`, c);
     let n = 0;
     const errors = this.writeStatements<Document>(body, 'documents', (doc) => {
-      const stored = this.insertOne(`${db}.${coll}`, c, doc);
+      const stored = this.insertOne(c, unique, doc);
       n++;
       this.emit({ db, coll, operationType: 'insert', documentKey: { _id: stored._id }, fullDocument: clone(stored) });
     });
@@ -452,7 +455,7 @@ export class MiniMongod implements PipelineHost {
 
   private update(db: string, coll: string, body: Document, vars: Variables): Document {
     const c = this.writable(db, coll);
-    const ns = `${db}.${coll}`;
+    const unique = new UniqueKeys(`${db}.${coll}`, c);
     let n = 0;
     let nModified = 0;
     const upserted: Document[] = [];
@@ -470,12 +473,12 @@ export class MiniMongod implements PipelineHost {
           const after = applyUpdate(before, statement.u, options);
           n++;
           if (valuesEqual(before, after)) continue;
-          this.replaceIn(ns, c, before, after);
+          this.replaceIn(c, unique, before, after);
           nModified++;
           this.emitUpdate(db, coll, before, after, statement.u);
         }
         if (targets.length === 0 && statement.upsert === true) {
-          const doc = this.upsert(ns, c, statement.q, statement.u, options);
+          const doc = this.upsert(db, coll, c, unique, statement.q, statement.u, options);
           upserted.push({ index, _id: doc._id });
           n++;
         }
@@ -484,12 +487,11 @@ export class MiniMongod implements PipelineHost {
     return { n, nModified, ...(upserted.length > 0 ? { upserted } : {}), ...errors, ok: 1 };
   }
 
-  private upsert(ns: string, c: StoredCollection, query: unknown, update: unknown, options: { arrayFilters?: Document[]; vars: Variables }): Document {
+  private upsert(db: string, coll: string, c: StoredCollection, unique: UniqueKeys, query: unknown, update: unknown, options: { arrayFilters?: Document[]; vars: Variables }): Document {
     const base = equalityFields(query);
     const doc = isReplacement(update) ? { ...(base._id !== undefined ? { _id: base._id } : {}), ...update } : applyUpdate(base, update, { ...options, isInsert: true });
-    const stored = this.insertOne(ns, c, doc);
-    const [db, ...rest] = ns.split('.');
-    this.emit({ db, coll: rest.join('.'), operationType: 'insert', documentKey: { _id: stored._id }, fullDocument: clone(stored) });
+    const stored = this.insertOne(c, unique, doc);
+    this.emit({ db, coll, operationType: 'insert', documentKey: { _id: stored._id }, fullDocument: clone(stored) });
     return stored;
   }
 
@@ -524,12 +526,12 @@ export class MiniMongod implements PipelineHost {
   }
 
   private findAndModify(db: string, coll: string, body: Document, vars: Variables): Document {
-    const ns = `${db}.${coll}`;
     const remove = body.remove === true;
     if (remove && body.update !== undefined) throw new CommandError(9, 'FailedToParse', 'Cannot specify both an update and remove=true');
     if (!remove && body.update === undefined) throw new CommandError(9, 'FailedToParse', 'Either an update or remove=true must be specified');
     if (remove && body.upsert === true) throw new CommandError(9, 'FailedToParse', 'Cannot specify both upsert=true and remove=true');
     const c = this.writable(db, coll);
+    const unique = new UniqueKeys(`${db}.${coll}`, c);
     const [found] = sortDocuments(c.documents.filter((d) => matches(d, body.query, vars)), body.sort);
     const shape = (doc: Document | undefined | null) => (doc ? (body.fields !== undefined ? project(doc, body.fields, vars) : clone(doc)) : null);
     if (remove) {
@@ -544,13 +546,13 @@ export class MiniMongod implements PipelineHost {
     if (found) {
       const updated = applyUpdate(found, body.update, options);
       if (!valuesEqual(found, updated)) {
-        this.replaceIn(ns, c, found, updated);
+        this.replaceIn(c, unique, found, updated);
         this.emitUpdate(db, coll, found, updated, body.update);
       }
       return { lastErrorObject: { n: 1, updatedExisting: true }, value: shape(body.new === true ? updated : found), ok: 1 };
     }
     if (body.upsert === true) {
-      const doc = this.upsert(ns, c, body.query, body.update, options);
+      const doc = this.upsert(db, coll, c, unique, body.query, body.update, options);
       return { lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: body.new === true ? shape(doc) : null, ok: 1 };
     }
     return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };

@@ -5,7 +5,7 @@
 import { EJSON, type Document } from 'bson';
 import { CommandError } from './command_error';
 import { matches } from './query';
-import { getPath, isTruthyFlag, valuesEqual } from './values';
+import { getPath, isDocument, isTruthyFlag, toNumber } from './values';
 
 export interface StoredIndex {
   name: string;
@@ -98,29 +98,80 @@ function isUnique(index: StoredIndex): boolean {
   return index.name === '_id_' || isTruthyFlag(index.unique);
 }
 
+/** A canonical string for an index key value: equal values (1, 1.0, Long 1) give equal strings. */
+function keyString(value: unknown): string {
+  if (value === undefined || value === null) return 'null';
+  const n = toNumber(value);
+  if (n !== undefined) return `n${n}`;
+  if (typeof value === 'string') return `s${JSON.stringify(value)}`;
+  if (Array.isArray(value)) return `[${value.map(keyString).join(',')}]`;
+  if (value instanceof Date) return `d${value.getTime()}`;
+  if (isDocument(value)) return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${keyString(v)}`).join(',')}}`;
+  return `x${EJSON.stringify({ v: value }, { relaxed: false })}`;
+}
+
 /**
- * Throws the E11000 error when `doc` would duplicate a unique key of `coll` (other than the
- * document it replaces, `self`).
+ * The unique keys of a collection, for checking a command's writes: built once per command from
+ * the documents, then kept up to date by `insert`/`replace` (E11000 when a key would repeat).
  */
-export function checkUnique(ns: string, coll: StoredCollection, doc: Document, self?: Document): void {
-  for (const index of coll.indexes) {
-    if (!isUnique(index) || !indexCovers(index, doc)) continue;
-    const key = indexKeyValue(index, doc);
-    const clash = coll.documents.some((other) => other !== self && indexCovers(index, other) && valuesEqual(indexKeyValue(index, other), key));
-    if (clash) throw duplicateKey(ns, index, key);
+export class UniqueKeys {
+  private readonly indexes: Array<{ index: StoredIndex; counts: Map<string, number> }>;
+
+  constructor(
+    private readonly ns: string,
+    coll: StoredCollection
+  ) {
+    this.indexes = coll.indexes.filter(isUnique).map((index) => ({ index, counts: new Map<string, number>() }));
+    for (const doc of coll.documents) this.add(doc);
+  }
+
+  private keys(doc: Document): Array<string | undefined> {
+    return this.indexes.map(({ index }) => (indexCovers(index, doc) ? keyString(indexKeyValue(index, doc)) : undefined));
+  }
+
+  private add(doc: Document): void {
+    this.keys(doc).forEach((key, i) => {
+      if (key !== undefined) this.indexes[i].counts.set(key, (this.indexes[i].counts.get(key) ?? 0) + 1);
+    });
+  }
+
+  private remove(doc: Document): void {
+    this.keys(doc).forEach((key, i) => {
+      if (key === undefined) return;
+      const left = (this.indexes[i].counts.get(key) ?? 1) - 1;
+      if (left > 0) this.indexes[i].counts.set(key, left);
+      else this.indexes[i].counts.delete(key);
+    });
+  }
+
+  /** Throws E11000 if `doc` would repeat a key (of the documents other than `replacing`). */
+  check(doc: Document, replacing?: Document): void {
+    const own = replacing ? this.keys(replacing) : [];
+    this.keys(doc).forEach((key, i) => {
+      if (key === undefined) return;
+      const taken = (this.indexes[i].counts.get(key) ?? 0) - (own[i] === key ? 1 : 0);
+      if (taken > 0) throw duplicateKey(this.ns, this.indexes[i].index, indexKeyValue(this.indexes[i].index, doc));
+    });
+  }
+
+  /** Checks and records a new document. */
+  insert(doc: Document): void {
+    this.check(doc);
+    this.add(doc);
+  }
+
+  /** Checks and records a document replacing another. */
+  replace(before: Document, after: Document): void {
+    this.check(after, before);
+    this.remove(before);
+    this.add(after);
   }
 }
 
 /** Throws E11000 when the documents already in `coll` violate the new unique `index`. */
 export function checkIndexBuild(ns: string, coll: StoredCollection, index: StoredIndex): void {
-  if (!isUnique(index)) return;
-  const seen: Document[] = [];
-  for (const doc of coll.documents) {
-    if (!indexCovers(index, doc)) continue;
-    const key = indexKeyValue(index, doc);
-    if (seen.some((k) => valuesEqual(k, key))) throw duplicateKey(ns, index, key);
-    seen.push(key);
-  }
+  const keys = new UniqueKeys(ns, { documents: [], indexes: [index], options: {} });
+  for (const doc of coll.documents) keys.insert(doc);
 }
 
 export function duplicateKey(ns: string, index: StoredIndex, keyValue: Document): CommandError {
