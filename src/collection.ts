@@ -26,7 +26,7 @@ import type {
   WithId,
   WithoutId
 } from './mongo_types';
-import { executeBulkWrite, type BulkWriteOptions as BulkWriteOperationOptions } from './operations/bulk_write';
+import { executeBulkWrite, executeInsertMany, type BulkWriteOptions as BulkWriteOperationOptions } from './operations/bulk_write';
 import { DeleteManyOperation, DeleteOneOperation, type DeleteOptions as DeleteOperationOptions } from './operations/delete';
 import {
   FindAndModifyOperation,
@@ -218,8 +218,7 @@ export class Collection<TSchema extends Document = Document> {
       throw new MongoInvalidArgumentError('Collection.insertMany() cannot be called with an array that has null/undefined values');
     }
     const resolved = this.resolveWriteOptions(options);
-    const models = docs.map((document) => ({ insertOne: { document } })) as unknown as AnyBulkWriteOperation<Document>[];
-    const result = await executeBulkWrite(this.client, this.writeNamespace, models, resolved);
+    const result = await executeInsertMany(this.client, this.writeNamespace, docs as ReadonlyArray<Document>, resolved);
     return {
       acknowledged: resolved.writeConcern?.isAcknowledged ?? true,
       insertedCount: result.insertedCount,

@@ -33,6 +33,7 @@ import { AbstractOperation, Aspect, aspects, type BaseOperationOptions, type Com
 import { assertReplacement, assertUpdate, makeUpdateStatement, UpdateOperation } from './update';
 import type { RawDataOption } from './raw_data';
 import { assertStatementSize, bsonSize, type Namespace, type WriteCommandOperation, type WriteCommandOptions } from './write_command';
+import { BsonSequenceWriter } from '../wire';
 
 /** Room left in each OP_MSG for the message header, lsid, txnNumber, $clusterTime, writeConcern… */
 export const MESSAGE_OVERHEAD_BYTES = 1000;
@@ -60,9 +61,23 @@ export interface PreparedWrite {
   kind: WriteKind;
   statement: Document;
   index: number;
+  /** The statement's BSON size. */
   size: number;
+  /** Where the statement's BSON starts in the bulk's serialized statements (see PreparedWrites). */
+  offset: number;
   /** updateMany / deleteMany: makes the batch non-retryable. */
   multi: boolean;
+}
+
+/**
+ * The statements of a bulk, each serialized once: `bytes` holds their BSON back to back (a write's
+ * is `bytes[offset, offset + size)`), sent as is in the batches' document sequences. `bytes` is
+ * undefined when a statement cannot be serialized: the batches then serialize at send time, and
+ * fail there as any command would.
+ */
+export interface PreparedWrites {
+  writes: PreparedWrite[];
+  bytes?: Buffer;
 }
 
 function modelBody(model: Document, key: string): Document {
@@ -71,16 +86,47 @@ function modelBody(model: Document, key: string): Document {
   return body as Document;
 }
 
-/** Validates the models and turns them into statements (generating `_id`s). */
-export function prepareWrites(models: ReadonlyArray<AnyBulkWriteOperation<Document>>, options: { forceServerObjectId?: boolean } = {}): PreparedWrite[] {
+/** Validates the models and turns them into statements (generating `_id`s), each serialized once. */
+export function prepareWrites(models: ReadonlyArray<AnyBulkWriteOperation<Document>>, options: { forceServerObjectId?: boolean } = {}): PreparedWrites {
   if (!Array.isArray(models)) throw new MongoInvalidArgumentError('Argument "operations" must be an array of documents');
-  return models.map((model, index) => {
-    const prepared = prepareWrite(model as unknown as Document, options);
-    return { ...prepared, index, size: bsonSize(prepared.statement) };
-  });
+  const writes: PreparedWrite[] = new Array(models.length);
+  for (let index = 0; index < models.length; index++) writes[index] = prepareWrite(models[index] as unknown as Document, index, options);
+  return serializeStatements(writes);
 }
 
-function prepareWrite(model: Document, options: { forceServerObjectId?: boolean }): Omit<PreparedWrite, 'index' | 'size'> {
+/** `insertMany`: the documents as insert statements (generating `_id`s), each serialized once. */
+export function prepareInserts(documents: ReadonlyArray<Document>, options: { forceServerObjectId?: boolean } = {}): PreparedWrites {
+  const writes: PreparedWrite[] = new Array(documents.length);
+  for (let index = 0; index < documents.length; index++) {
+    writes[index] = preparedWrite('insert', prepareDocumentForInsert(documents[index], options.forceServerObjectId), index, false);
+  }
+  return serializeStatements(writes);
+}
+
+function preparedWrite(kind: WriteKind, statement: Document, index: number, multi: boolean): PreparedWrite {
+  return { kind, statement, index, size: 0, offset: 0, multi };
+}
+
+/** Serializes every statement into one buffer and records each one's place and size. */
+function serializeStatements(writes: PreparedWrite[]): PreparedWrites {
+  const writer = new BsonSequenceWriter();
+  try {
+    for (const write of writes) {
+      write.offset = writer.length;
+      write.size = writer.append(write.statement);
+    }
+  } catch {
+    // Left to the connection (see PreparedWrites); sizes as before, from the statements.
+    for (const write of writes) {
+      write.offset = 0;
+      write.size = bsonSize(write.statement);
+    }
+    return { writes };
+  }
+  return { writes, bytes: writer.view() };
+}
+
+function prepareWrite(model: Document, index: number, options: { forceServerObjectId?: boolean }): PreparedWrite {
   if (model === null || typeof model !== 'object' || Array.isArray(model)) {
     throw new MongoInvalidArgumentError('Operation must be an object with an operation key');
   }
@@ -88,23 +134,23 @@ function prepareWrite(model: Document, options: { forceServerObjectId?: boolean 
     const body = modelBody(model, 'insertOne');
     // As in the official driver, `{ insertOne: doc }` (without `document`) is accepted.
     const document = (body.document ?? body) as Document;
-    return { kind: 'insert', statement: prepareDocumentForInsert(document, options.forceServerObjectId), multi: false };
+    return preparedWrite('insert', prepareDocumentForInsert(document, options.forceServerObjectId), index, false);
   }
   if ('replaceOne' in model) {
     const body = modelBody(model, 'replaceOne');
     assertReplacement(body.replacement);
-    return { kind: 'update', statement: makeUpdateStatement(body.filter as Document, body.replacement, { ...body, multi: false }), multi: false };
+    return preparedWrite('update', makeUpdateStatement(body.filter as Document, body.replacement, { ...body, multi: false }), index, false);
   }
   if ('updateOne' in model || 'updateMany' in model) {
     const multi = 'updateMany' in model;
     const body = modelBody(model, multi ? 'updateMany' : 'updateOne');
     assertUpdate(body.update);
-    return { kind: 'update', statement: makeUpdateStatement(body.filter as Document, body.update, { ...body, multi }), multi };
+    return preparedWrite('update', makeUpdateStatement(body.filter as Document, body.update, { ...body, multi }), index, multi);
   }
   if ('deleteOne' in model || 'deleteMany' in model) {
     const multi = 'deleteMany' in model;
     const body = modelBody(model, multi ? 'deleteMany' : 'deleteOne');
-    return { kind: 'delete', statement: makeDeleteStatement(body.filter as Document, { ...body, limit: multi ? 0 : 1 }), multi };
+    return preparedWrite('delete', makeDeleteStatement(body.filter as Document, { ...body, limit: multi ? 0 : 1 }), index, multi);
   }
   throw new MongoInvalidArgumentError('bulkWrite only supports insertOne, replaceOne, updateOne, updateMany, deleteOne and deleteMany');
 }
@@ -123,14 +169,14 @@ export function groupWrites(writes: readonly PreparedWrite[], ordered: boolean):
   return groups;
 }
 
-function commandFor(kind: WriteKind, ns: Namespace, statements: Document[], options: WriteCommandOptions): WriteCommandOperation {
+function commandFor(kind: WriteKind, ns: Namespace, statements: Document[], options: WriteCommandOptions, serialized?: Uint8Array): WriteCommandOperation {
   switch (kind) {
     case 'insert':
-      return new InsertOperation(ns, statements, options);
+      return new InsertOperation(ns, statements, options, serialized);
     case 'update':
-      return new UpdateOperation(ns, statements, options);
+      return new UpdateOperation(ns, statements, options, serialized);
     case 'delete':
-      return new DeleteOperation(ns, statements, options);
+      return new DeleteOperation(ns, statements, options, serialized);
   }
 }
 
@@ -138,12 +184,37 @@ function commandFor(kind: WriteKind, ns: Namespace, statements: Document[], opti
 class BulkPlan {
   private validated = false;
   lastMaxWriteBatchSize = DEFAULT_MAX_WRITE_BATCH_SIZE;
+  readonly writes: readonly PreparedWrite[];
+  /** The statements' BSON (see PreparedWrites). */
+  private readonly bytes?: Buffer;
 
   constructor(
     readonly ns: Namespace,
-    readonly writes: readonly PreparedWrite[],
+    prepared: PreparedWrites,
     readonly commandOptions: WriteCommandOptions
-  ) {}
+  ) {
+    this.writes = prepared.writes;
+    this.bytes = prepared.bytes;
+  }
+
+  /** The batch as one command, sending the statements' BSON serialized at preparation. */
+  command(kind: WriteKind, batch: readonly PreparedWrite[]): WriteCommandOperation {
+    const statements: Document[] = new Array(batch.length);
+    let contiguous = true;
+    for (let i = 0; i < batch.length; i++) {
+      statements[i] = batch[i].statement;
+      if (i > 0 && batch[i].offset !== batch[i - 1].offset + batch[i - 1].size) contiguous = false;
+    }
+    let serialized: Uint8Array | undefined;
+    const bytes = this.bytes;
+    if (bytes && batch.length > 0) {
+      const last = batch[batch.length - 1];
+      serialized = contiguous
+        ? bytes.subarray(batch[0].offset, last.offset + last.size)
+        : Buffer.concat(batch.map((w) => bytes.subarray(w.offset, w.offset + w.size)));
+    }
+    return commandFor(kind, this.ns, statements, this.commandOptions, serialized);
+  }
 
   /** The writes of the next batch of `group` from `start`, as large as `target` allows. */
   cut(group: readonly PreparedWrite[], start: number, target: CommandTarget, kind: WriteKind): PreparedWrite[] {
@@ -166,6 +237,8 @@ class BulkPlan {
   }
 }
 
+const BATCH_ASPECTS = aspects(Aspect.WRITE_OPERATION, Aspect.RETRYABLE);
+
 /** One batch of a bulk write: cut when executed, run as one insert/update/delete command. */
 class BulkBatchOperation extends AbstractOperation<Document> {
   readonly commandName: WriteKind;
@@ -183,7 +256,7 @@ class BulkBatchOperation extends AbstractOperation<Document> {
   }
 
   get aspects(): ReadonlySet<Aspect> {
-    return aspects(Aspect.WRITE_OPERATION, Aspect.RETRYABLE);
+    return BATCH_ASPECTS;
   }
 
   get dbName(): string {
@@ -193,19 +266,14 @@ class BulkBatchOperation extends AbstractOperation<Document> {
   /** A batch with an updateMany/deleteMany is not retryable (judged on the largest batch it can be). */
   override get canRetryWrite(): boolean {
     if (!super.canRetryWrite) return false;
-    const end = this.start + this.plan.lastMaxWriteBatchSize;
-    return !this.group.slice(this.start, end).some((w) => w.multi);
+    const end = Math.min(this.group.length, this.start + this.plan.lastMaxWriteBatchSize);
+    for (let i = this.start; i < end; i++) if (this.group[i].multi) return false;
+    return true;
   }
 
   async execute(ctx: OperationContext): Promise<Document> {
     this.batch = this.plan.cut(this.group, this.start, ctx.target, this.commandName);
-    const command = commandFor(
-      this.commandName,
-      this.plan.ns,
-      this.batch.map((w) => w.statement),
-      this.plan.commandOptions
-    );
-    return command.execute(ctx);
+    return this.plan.command(this.commandName, this.batch).execute(ctx);
   }
 }
 
@@ -271,13 +339,27 @@ export async function executeBulkWrite(
   models: ReadonlyArray<AnyBulkWriteOperation<Document>>,
   options: BulkWriteOptions = {}
 ): Promise<BulkWriteResult> {
-  const writes = prepareWrites(models, options);
+  return runBulkWrite(executor, ns, prepareWrites(models, options), options);
+}
+
+/** `insertMany`: a bulk write of insert statements, without building a model per document. */
+export async function executeInsertMany(
+  executor: WriteExecutor,
+  ns: Namespace,
+  documents: ReadonlyArray<Document>,
+  options: BulkWriteOptions = {}
+): Promise<BulkWriteResult> {
+  return runBulkWrite(executor, ns, prepareInserts(documents, options), options);
+}
+
+async function runBulkWrite(executor: WriteExecutor, ns: Namespace, prepared: PreparedWrites, options: BulkWriteOptions): Promise<BulkWriteResult> {
+  const writes = prepared.writes;
   if (writes.length === 0) throw new MongoInvalidArgumentError('Invalid BulkOperation, Batch cannot be empty');
   const ordered = options.ordered ?? true;
   const { forceServerObjectId: _ignored, ...rest } = options;
   // CSOT "Batching": every batch runs under the one deadline of the bulk write.
   const commandOptions: WriteCommandOptions = { ...rest, ordered, timeoutContext: operationDeadline(options) };
-  const plan = new BulkPlan(ns, writes, commandOptions);
+  const plan = new BulkPlan(ns, prepared, commandOptions);
   const unacknowledged = options.writeConcern !== undefined && !options.writeConcern.isAcknowledged;
   // One implicit session for the whole bulk, as the official driver does.
   const implicitSession = !options.session && !unacknowledged ? new ClientSession(executor, {}, false) : undefined;
@@ -302,9 +384,10 @@ export async function executeBulkWrite(
     if (implicitSession) await implicitSession.endSession();
   }
   if (result.writeErrors.length > 0) throw writeErrorsError(result, ordered);
-  const wce = new BulkWriteResult(result, ordered).getWriteConcernError();
+  const final = new BulkWriteResult(result, ordered);
+  const wce = final.getWriteConcernError();
   if (wce) throw writeConcernErrorError(wce, result, ordered, []);
-  return new BulkWriteResult(result, ordered);
+  return final;
 }
 
 /** The error a failed batch ends the bulk with. Client-side errors are rethrown as they are. */

@@ -34,8 +34,9 @@ export class DeleteOperation<TResult = Document> extends WriteCommandOperation<T
   readonly commandName = 'delete';
   protected readonly sequenceName = 'deletes';
 
-  constructor(ns: Namespace, statements: Document[], options: WriteCommandOptions = {}) {
-    super(ns, statements, options);
+  /** `serialized`: the statements' BSON, already size-checked (bulk writes). */
+  constructor(ns: Namespace, statements: Document[], options: WriteCommandOptions = {}, serialized?: Uint8Array) {
+    super(ns, statements, options, serialized);
   }
 
   override get canRetryWrite(): boolean {

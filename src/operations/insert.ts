@@ -24,8 +24,10 @@ export function prepareDocumentForInsert<T extends Document>(doc: T, forceServer
   if (forceServerObjectId || doc._id != null) return doc;
   const _id = new ObjectId();
   if (Object.isExtensible(doc)) (doc as Document)._id = _id;
-  const { _id: _ignored, ...rest } = doc as Document;
-  return { _id, ...rest } as unknown as T;
+  // An own `__proto__` key would set the copy's prototype under Object.assign: copy it by spreading.
+  const copy: Document = Object.hasOwn(doc, '__proto__') ? { _id, ...doc } : Object.assign({ _id }, doc);
+  copy._id = _id; // `_id` stays the first key; the caller's `_id: null` (frozen document) is replaced
+  return copy as T;
 }
 
 /** One `insert` command over a batch of documents (already carrying their `_id`). */
@@ -33,8 +35,9 @@ export class InsertOperation<TResult = Document> extends WriteCommandOperation<T
   readonly commandName = 'insert';
   protected readonly sequenceName = 'documents';
 
-  constructor(ns: Namespace, documents: Document[], options: InsertOptions = {}) {
-    super(ns, documents, options);
+  /** `serialized`: the documents' BSON, already size-checked (bulk writes). */
+  constructor(ns: Namespace, documents: Document[], options: InsertOptions = {}, serialized?: Uint8Array) {
+    super(ns, documents, options, serialized);
   }
 }
 

@@ -132,8 +132,9 @@ export class UpdateOperation<TResult = Document> extends WriteCommandOperation<T
   readonly commandName = 'update';
   protected readonly sequenceName = 'updates';
 
-  constructor(ns: Namespace, statements: Document[], options: WriteCommandOptions = {}) {
-    super(ns, statements, options);
+  /** `serialized`: the statements' BSON, already size-checked (bulk writes). */
+  constructor(ns: Namespace, statements: Document[], options: WriteCommandOptions = {}, serialized?: Uint8Array) {
+    super(ns, statements, options, serialized);
   }
 
   override get canRetryWrite(): boolean {

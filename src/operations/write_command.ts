@@ -4,7 +4,7 @@
  * sent as an OP_MSG document sequence (`documents` / `updates` / `deletes`). One operation is one
  * batch; splitting a large write into batches is the caller's job (bulk_write.ts).
  */
-import { calculateObjectSize, type Document } from 'bson';
+import { calculateObjectSize, serialize, type Document } from 'bson';
 import { MongoInvalidArgumentError, MongoServerError, MongoWriteConcernError } from '../errors';
 import { Aspect, aspects, CommandOperation, type BaseOperationOptions, type CommandSendOptions, type CommandTarget } from './operation';
 import { applyRawData, type RawDataOption } from './raw_data';
@@ -55,12 +55,24 @@ export abstract class WriteCommandOperation<TResult = Document> extends CommandO
   /** The OP_MSG document sequence identifier. */
   protected abstract readonly sequenceName: 'documents' | 'updates' | 'deletes';
 
+  /** The BSON of `statements`, back to back: serialized once, sent by every attempt. */
+  private serialized?: Uint8Array;
+  /** Statement sizes to check against the server's maxBsonObjectSize (unset when the caller checked them). */
+  private statementSizes?: number[];
+
+  /**
+   * `serialized`: the statements' BSON, back to back, when the caller already serialized them
+   * and checked their sizes (bulk writes); otherwise each statement is serialized once, at the
+   * first attempt.
+   */
   protected constructor(
     readonly ns: Namespace,
     readonly statements: Document[],
-    readonly writeOptions: WriteCommandOptions
+    readonly writeOptions: WriteCommandOptions,
+    serialized?: Uint8Array
   ) {
     super(ns.db, writeOptions);
+    this.serialized = serialized;
   }
 
   get aspects(): ReadonlySet<Aspect> {
@@ -68,7 +80,8 @@ export abstract class WriteCommandOperation<TResult = Document> extends CommandO
   }
 
   buildCommand(target: CommandTarget): Document {
-    for (const statement of this.statements) assertStatementSize(bsonSize(statement), target.maxBsonObjectSize);
+    if (this.serialized === undefined) this.serializeStatements();
+    if (this.statementSizes) for (const size of this.statementSizes) assertStatementSize(size, target.maxBsonObjectSize);
     const command: Document = { [this.commandName]: this.ns.collection, ordered: this.writeOptions.ordered ?? true };
     // `delete` has no document validation to bypass (the official driver does not send it either).
     if (typeof this.writeOptions.bypassDocumentValidation === 'boolean' && this.commandName !== 'delete') {
@@ -80,7 +93,24 @@ export abstract class WriteCommandOperation<TResult = Document> extends CommandO
   }
 
   override sendOptions(_target: CommandTarget): CommandSendOptions {
-    return { sequences: [{ identifier: this.sequenceName, documents: this.statements }] };
+    return { sequences: [{ identifier: this.sequenceName, documents: this.statements, serialized: this.serialized }] };
+  }
+
+  /**
+   * Serializes each statement (as the connection would: bson's default options) and keeps the
+   * sizes. A statement that cannot be serialized is left to the connection, which fails the
+   * command as before (with its command monitoring events).
+   */
+  private serializeStatements(): void {
+    let parts: Uint8Array[];
+    try {
+      parts = this.statements.map((statement) => serialize(statement));
+    } catch {
+      this.statementSizes = this.statements.map(bsonSize);
+      return;
+    }
+    this.statementSizes = parts.map((part) => part.length);
+    this.serialized = parts.length === 1 ? parts[0] : Buffer.concat(parts);
   }
 
   /** A write concern error is raised as MongoWriteConcernError; otherwise `toResult(reply)`. */

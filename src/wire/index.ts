@@ -8,4 +8,5 @@ export { compressMessage, decompressMessage, availableCompressors, CompressorId,
 export { MessageReader, type MessageReaderOptions } from './message_reader';
 export { decodeMessage, type WireMessage, type DecodeOptions } from './decode';
 export { crc32c } from './crc32c';
+export { BsonSequenceWriter } from './bson_sequence';
 export type { BsonDecodeOptions } from './bson_io';

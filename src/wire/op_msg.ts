@@ -9,6 +9,12 @@ import { bsonSizeAt, readCString, readDocument, type BsonDecodeOptions } from '.
 export interface DocumentSequence {
   identifier: string;
   documents: Document[];
+  /**
+   * The BSON of `documents`, back to back, when the caller has already serialized them (writes
+   * serialize each statement once, see BsonSequenceWriter): sent as is, `documents` is then only
+   * read by command monitoring. Never set on decoded messages.
+   */
+  serialized?: Uint8Array;
 }
 
 export interface OpMsgRequest {
@@ -50,7 +56,7 @@ export function encodeOpMsg(msg: OpMsgRequest, options?: EncodeOptions): Buffer 
     encodedSequences = [];
     for (const seq of msg.sequences) {
       const id = Buffer.from(seq.identifier + '\0', 'utf8');
-      const docs = seq.documents.map((d) => serialize(d, serializeOptions));
+      const docs = seq.serialized ? [seq.serialized] : seq.documents.map((d) => serialize(d, serializeOptions));
       let size = 4 + id.length;
       for (const d of docs) size += d.length;
       encodedSequences.push({ id, docs, size });

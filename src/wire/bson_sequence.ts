@@ -1,0 +1,52 @@
+/**
+ * BSON documents serialized back to back into one growing buffer: the payload of an OP_MSG
+ * document sequence, built once by a write (each statement is serialized exactly once, and its
+ * size is known for batch splitting) and sent without serializing again.
+ *
+ * The bytes are what `encodeOpMsg` would produce for the same documents (bson's defaults:
+ * `checkKeys: false`, `serializeFunctions: false`, `ignoreUndefined: true`).
+ */
+import { calculateObjectSize, serializeWithBufferAndIndex, type Document } from 'bson';
+
+const INITIAL_CAPACITY = 64 * 1024;
+
+export class BsonSequenceWriter {
+  private buffer: Buffer;
+  /** Bytes written so far (the offset the next document starts at). */
+  length = 0;
+
+  constructor(initialCapacity = INITIAL_CAPACITY) {
+    this.buffer = Buffer.allocUnsafe(Math.max(16, initialCapacity));
+  }
+
+  /** Appends the BSON of `doc`; returns its size in bytes. */
+  append(doc: Document): number {
+    const start = this.length;
+    let end: number;
+    try {
+      end = serializeWithBufferAndIndex(doc, this.buffer, { index: start }) + 1;
+    } catch (error) {
+      // The buffer was too small (the copy out of bson's scratch buffer is a RangeError): grow
+      // to fit and serialize again. Any other error (invalid value, cycle…) is the caller's.
+      // (Checked by name: the error may come from another realm, e.g. under jest.)
+      if ((error as { name?: unknown } | null)?.name !== 'RangeError') throw error;
+      this.grow(start + calculateObjectSize(doc, { ignoreUndefined: true, serializeFunctions: false }));
+      end = serializeWithBufferAndIndex(doc, this.buffer, { index: start }) + 1;
+    }
+    this.length = end;
+    return end - start;
+  }
+
+  /** The bytes of `[start, end)`: a view (written bytes are never overwritten, so it stays valid). */
+  view(start = 0, end = this.length): Buffer {
+    return this.buffer.subarray(start, end);
+  }
+
+  private grow(needed: number): void {
+    let capacity = this.buffer.length * 2;
+    while (capacity < needed) capacity *= 2;
+    const grown = Buffer.allocUnsafe(capacity);
+    this.buffer.copy(grown, 0, 0, this.length);
+    this.buffer = grown;
+  }
+}
