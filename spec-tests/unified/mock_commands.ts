@@ -1,8 +1,8 @@
 /**
- * How the mock deployment answers commands: every command gets a generic, correctly shaped reply
- * computed from a shared `MockStore` (cursor replies with batches drawn from the stored data,
- * write replies counting their documents, `ok: 1` for the rest), and fail points configured with
- * `configureFailPoint` are honoured per server:
+ * How the mock deployment answers commands: data commands (CRUD, cursors, aggregation, indexes,
+ * collections) from a mini mongod shared by every member (test/tools/mini_mongod.ts), change
+ * streams from the writes it reports, `ok: 1` for most of the rest, and fail points configured
+ * with `configureFailPoint` are honoured per server:
  *
  * - `failCommand`: `mode` (`alwaysOn`, `off`, `{ times }`, `{ skip }`), `failCommands`,
  *   `errorCode`, `errorLabels` (else the server's usual labels for retryable writes),
