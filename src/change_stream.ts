@@ -42,7 +42,8 @@ import {
   MongoErrorCode,
   MongoErrorLabel,
   MongoOperationTimeoutError,
-  MongoServerError
+  MongoServerError,
+  RETRYABLE_ERROR_CODES
 } from './errors';
 import type { CollationOptions } from './mongo_types';
 import { AggregateOperation } from './operations/aggregate';
@@ -107,18 +108,7 @@ const RESUMABLE_LABEL_WIRE_VERSION = 9;
 
 /** Resumable codes for servers before 4.4 (change-streams.md "Resumable Error"). */
 const LEGACY_RESUMABLE_CODES: ReadonlySet<number> = new Set([
-  MongoErrorCode.HostUnreachable,
-  MongoErrorCode.HostNotFound,
-  MongoErrorCode.NetworkTimeout,
-  MongoErrorCode.ShutdownInProgress,
-  MongoErrorCode.PrimarySteppedDown,
-  MongoErrorCode.ExceededTimeLimit,
-  MongoErrorCode.SocketException,
-  MongoErrorCode.NotWritablePrimary,
-  MongoErrorCode.InterruptedAtShutdown,
-  MongoErrorCode.InterruptedDueToReplStateChange,
-  MongoErrorCode.NotPrimaryNoSecondaryOk,
-  MongoErrorCode.NotPrimaryOrSecondary,
+  ...RETRYABLE_ERROR_CODES,
   MongoErrorCode.StaleShardVersion,
   MongoErrorCode.StaleEpoch,
   MongoErrorCode.StaleConfig,

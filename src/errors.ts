@@ -371,6 +371,25 @@ export const MongoErrorCode = Object.freeze({
   CannotSatisfyWriteConcern: 100
 } as const);
 
+/**
+ * The server error codes the retryable-writes spec lists ("Determining Retryable Errors"); the
+ * retryable-reads and change-streams specs extend this list with codes of their own.
+ */
+export const RETRYABLE_ERROR_CODES: ReadonlySet<number> = new Set([
+  MongoErrorCode.HostUnreachable,
+  MongoErrorCode.HostNotFound,
+  MongoErrorCode.NetworkTimeout,
+  MongoErrorCode.ShutdownInProgress,
+  MongoErrorCode.PrimarySteppedDown,
+  MongoErrorCode.ExceededTimeLimit,
+  MongoErrorCode.SocketException,
+  MongoErrorCode.NotWritablePrimary,
+  MongoErrorCode.InterruptedAtShutdown,
+  MongoErrorCode.InterruptedDueToReplStateChange,
+  MongoErrorCode.NotPrimaryNoSecondaryOk,
+  MongoErrorCode.NotPrimaryOrSecondary
+]);
+
 /** True when `error` is a network error (including timeouts and pool-cleared errors). */
 export function isNetworkError(error: unknown): error is MongoNetworkError {
   return error instanceof MongoNetworkError;

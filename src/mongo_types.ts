@@ -241,7 +241,7 @@ export interface DeleteResult {
 // ---------------------------------------------------------------- bulk write models
 
 export interface InsertOneModel<TSchema = Document> {
-  document: OptionalId<TSchema>;
+  document: OptionalUnlessRequiredId<TSchema>;
 }
 
 export interface UpdateOneModel<TSchema = Document> {
@@ -301,7 +301,7 @@ export interface ClientWriteModelBase {
 
 export interface ClientInsertOneModel<TSchema = Document> extends ClientWriteModelBase {
   name: 'insertOne';
-  document: OptionalId<TSchema>;
+  document: OptionalUnlessRequiredId<TSchema>;
 }
 
 export interface ClientUpdateOneModel<TSchema = Document> extends ClientWriteModelBase {

@@ -30,7 +30,8 @@ import {
   MongoServerError,
   MongoServerSelectionError,
   MongoTransactionError,
-  MongoWaitQueueTimeoutError
+  MongoWaitQueueTimeoutError,
+  RETRYABLE_ERROR_CODES
 } from '../errors';
 import { DEFAULT_MAX_ADAPTIVE_RETRIES, defaultSleep, isOverloadError, isRetryableOverloadError, overloadBackoffMS, type BackpressureOptions } from '../backpressure';
 import { ReadPreferenceMode, readPreferenceForCommand, type ReadPreference } from '../read_preference';
@@ -102,20 +103,7 @@ export interface ExecutorClient extends BackpressureOptions {
   readonly serverSelectionTimeoutMS?: number;
 }
 
-const RETRYABLE_CODES = new Set<number>([
-  MongoErrorCode.HostUnreachable,
-  MongoErrorCode.HostNotFound,
-  MongoErrorCode.NetworkTimeout,
-  MongoErrorCode.ShutdownInProgress,
-  MongoErrorCode.PrimarySteppedDown,
-  MongoErrorCode.ExceededTimeLimit,
-  MongoErrorCode.SocketException,
-  MongoErrorCode.NotWritablePrimary,
-  MongoErrorCode.InterruptedAtShutdown,
-  MongoErrorCode.InterruptedDueToReplStateChange,
-  MongoErrorCode.NotPrimaryNoSecondaryOk,
-  MongoErrorCode.NotPrimaryOrSecondary
-]);
+const RETRYABLE_CODES = RETRYABLE_ERROR_CODES;
 const RETRYABLE_READ_CODES = new Set<number>([...RETRYABLE_CODES, MongoErrorCode.ReadConcernMajorityNotAvailableYet]);
 
 /** 4.4 (wire 9) servers label retryable write errors themselves. */

@@ -71,3 +71,11 @@ async function untypedInsert(coll: Collection): Promise<void> {
   await coll.replaceOne({ _id: 1 }, { b: 2 });
 }
 void untypedInsert;
+
+// Bulk insert models take any _id on untyped collections too, and keep typed ones checked.
+async function bulkModels(untyped: Collection, typed: Collection<Item>): Promise<void> {
+  await untyped.bulkWrite([{ insertOne: { document: { _id: 4 } } }]);
+  // @ts-expect-error i is a number
+  await typed.bulkWrite([{ insertOne: { document: { i: 'x', name: 'n', tags: [] } } }]);
+}
+void bulkModels;
