@@ -95,3 +95,7 @@ export { TimeoutMode } from './timeout';
 export { MongoLogger, SeverityLevel, MongoLoggableComponent } from './logger';
 export type { Log, MongoDBLogWritable, LogComponentSeveritiesClientOptions, MongoLoggerMongoClientOptions } from './logger';
 export type { WithTransactionOptions, EndOptions as EndSessionOptions } from './transactions';
+export { RunCommandCursor } from './cursor/run_command_cursor';
+export type { RunCommandCursorOptions, RunCursorCommandCursorType } from './cursor/run_command_cursor';
+export type { RunCursorCommandCallOptions } from './database';
+export type { CountCallOptions, SearchIndexDescription, SearchIndexOptions } from './collection';
