@@ -35,9 +35,19 @@ export function unwrapNumbersDeep(value: unknown): unknown {
   return unwrapNumber(value);
 }
 
+/**
+ * A read preference document with its `mode` in the drivers' spelling: spec files write
+ * `"Secondary"`, `"PrimaryPreferred"` (server-selection.md's mode names) as well as `"secondary"`;
+ * the Node.js drivers take `secondary`, `primaryPreferred`.
+ */
+export function readPreferenceDocument(doc: Document): Document {
+  const mode = doc.mode;
+  return typeof mode === 'string' && mode.length > 0 ? { ...doc, mode: mode[0].toLowerCase() + mode.slice(1) } : doc;
+}
+
 export function convertConcerns(options: Document, adapter: DriverAdapter): Document {
   const out: Document = { ...options };
-  if (isDocument(out.readPreference)) out.readPreference = adapter.readPreference(unwrapNumbersDeep(out.readPreference) as Document);
+  if (isDocument(out.readPreference)) out.readPreference = adapter.readPreference(readPreferenceDocument(unwrapNumbersDeep(out.readPreference) as Document));
   if (isDocument(out.readConcern)) out.readConcern = adapter.readConcern(out.readConcern);
   if (isDocument(out.writeConcern)) out.writeConcern = adapter.writeConcern(unwrapNumbersDeep(out.writeConcern) as Document);
   return out;

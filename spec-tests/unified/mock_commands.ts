@@ -190,12 +190,8 @@ export class MockCommandHandler {
     if (getMoreFail && request.commandName === 'getMore' && this.consume(getMoreFail)) {
       return this.withTime(errorReply(toNumber(getMoreFail.data.errorCode) ?? 237, request));
     }
-    const sleepMS = request.commandName === 'find' ? whereSleepMS(body.filter) : 0;
-    if (sleepMS > 0) {
-      // The sleep is the whole point of such a `$where` (the mini mongod runs no JavaScript): drop it.
-      const { $where: _where, ...filter } = body.filter as Document;
-      return MockAction.delay(sleepMS, this.withTime(this.execute({ ...request, body: { ...body, filter } })));
-    }
+    const sleeping = withoutWhereSleep(request);
+    if (sleeping) return MockAction.delay(sleeping.sleepMS, this.withTime(this.execute(sleeping.request)));
     return this.withTime(this.execute(request));
   }
 
@@ -240,10 +236,10 @@ export class MockCommandHandler {
   private triggeredFailCommand(request: RecordedCommand, connectionId: number): FailPoint | undefined {
     const fp = this.failPoints.get('failCommand');
     if (!fp) return undefined;
-    const commands = Array.isArray(fp.data.failCommands) ? (fp.data.failCommands as unknown[]).map(String) : [];
-    // The server matches the command's canonical name: `ismaster` is an alias of `isMaster`.
-    const name = request.commandName === 'ismaster' ? 'isMaster' : request.commandName;
-    if (!commands.includes(name)) return undefined;
+    // `isMaster` and its alias `ismaster` are one command (tests list either spelling, drivers send either).
+    const canonical = (name: string): string => (name === 'ismaster' ? 'isMaster' : name);
+    const commands = Array.isArray(fp.data.failCommands) ? (fp.data.failCommands as unknown[]).map((c) => canonical(String(c))) : [];
+    if (!commands.includes(canonical(request.commandName))) return undefined;
     if (typeof fp.data.appName === 'string' && this.appNameOf(connectionId) !== fp.data.appName) return undefined;
     if (typeof fp.data.namespace === 'string') {
       const target = request.body[request.commandName];
@@ -389,6 +385,41 @@ function whereSleepMS(filter: unknown): number {
   if (!isDocument(filter) || typeof filter.$where !== 'string') return 0;
   const match = /sleep\((\d+)\)/.exec(filter.$where);
   return match ? Number(match[1]) : 0;
+}
+
+/**
+ * A find, update, delete or findAndModify whose filter(s) use `$where: "sleep(N) || true"`: how
+ * long the server would take (the longest sleep) and the request without the `$where` (the sleep
+ * is its whole point; the mock runs no JavaScript). Undefined when there is none.
+ */
+function withoutWhereSleep(request: RecordedCommand): { sleepMS: number; request: RecordedCommand } | undefined {
+  const body = request.body;
+  const strip = (filter: unknown): unknown => {
+    if (whereSleepMS(filter) === 0) return filter;
+    const { $where: _where, ...rest } = filter as Document;
+    return rest;
+  };
+  const statements = (key: string, filterKey: string): Document[] => (Array.isArray(body[key]) ? (body[key] as Document[]) : []).map((s) => ({ ...s, [filterKey]: strip(s[filterKey]) }));
+  let sleepMS = 0;
+  let stripped: Document = body;
+  switch (request.commandName) {
+    case 'find':
+      sleepMS = whereSleepMS(body.filter);
+      stripped = { ...body, filter: strip(body.filter) };
+      break;
+    case 'findAndModify':
+      sleepMS = whereSleepMS(body.query);
+      stripped = { ...body, query: strip(body.query) };
+      break;
+    case 'update':
+    case 'delete': {
+      const key = request.commandName === 'update' ? 'updates' : 'deletes';
+      sleepMS = Math.max(0, ...(Array.isArray(body[key]) ? (body[key] as Document[]) : []).map((s) => whereSleepMS(s.q)));
+      stripped = { ...body, [key]: statements(key, 'q') };
+      break;
+    }
+  }
+  return sleepMS > 0 ? { sleepMS, request: { ...request, body: stripped } } : undefined;
 }
 
 function toNumber(value: unknown): number | undefined {

@@ -34,6 +34,10 @@ export const officialAdapter: DriverAdapter = {
       options.mongodbLogPath = {
         write(log: Document): void {
           const { s, c, t: _t, ...data } = log;
+          // connect() selects a server for an operation it calls "handshake" (lib/sdam/topology.js
+          // _connect) and logs that selection; the runner's early connect() is not part of any
+          // test (mongowire's connect() selects nothing), so those messages are left out.
+          if (c === 'serverSelection' && data.operation === 'handshake') return;
           onLog({ level: String(s), component: String(c), data });
         }
       };

@@ -80,6 +80,31 @@ describe('mock deployment SDAM behaviour', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
   });
 
+  test('an update whose filter is $where: "sleep(N) || true" answers after N ms and updates as if the filter matched all', async () => {
+    deployment = await MockDeployment.start('single');
+    await deployment.prepareCollection({ databaseName: 'd', collectionName: 'c', documents: [{ _id: 1 }] });
+    const { client } = await connect('appname=sleeper');
+    const started = Date.now();
+    const reply = await client.db('d').command({ update: 'c', updates: [{ q: { $where: 'sleep(300) || true' }, u: { $set: { a: 1 } } }] });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(reply).toMatchObject({ n: 1, nModified: 1 });
+    expect(await deployment.readCollection('d', 'c')).toEqual([{ _id: 1, a: 1 }]);
+  });
+
+  test('failCommand lists isMaster or ismaster: both spellings of the handshake match', async () => {
+    deployment = await MockDeployment.start('single');
+    const setup = await connect('appname=setup');
+    await setup.client.db('admin').command({
+      configureFailPoint: 'failCommand',
+      mode: 'alwaysOn',
+      data: { failCommands: ['ismaster'], appName: 'legacy', errorCode: 91 }
+    });
+    const client = new MongoClient(`${deployment.clientUri()}?appname=legacy&serverMonitoringMode=poll`, { serverSelectionTimeoutMS: 300 });
+    clients.push(client);
+    // mongowire's handshake is `isMaster` (camel case): the lower-case alias in the fail point matches it.
+    await expect(client.connect()).rejects.toThrow(/ShutdownInProgress|Server selection timed out/);
+  });
+
   test('replSetStepDown on the primary elects the next member; elsewhere it fails with NotWritablePrimary', async () => {
     deployment = await MockDeployment.start('replicaset');
     const { client } = await connect('appname=stepdown&heartbeatFrequencyMS=60000');
