@@ -5,7 +5,10 @@
  * - tests/rtt: the moving average RTT;
  * - tests/in_window: the "two random choices, fewer operations wins" rule, run `iterations`
  *   times and compared to expected frequencies within the tolerance (exactly for 0 and 1);
- * - tests/logging: unified-format tests, which need a live deployment.
+ * - tests/logging: unified-format tests, through the unified runner (spec-tests/unified/suite_runner.ts):
+ *   against a real deployment in normal mode (skipped with the harness's reason when there is none),
+ *   both drivers on the mock in differential mode, comparing the commands and the expected log
+ *   messages and events.
  */
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
@@ -13,7 +16,8 @@ import type { Document } from 'bson';
 import { ReadPreference } from '../../src/read_preference';
 import { RoundTripTimeStats } from '../../src/sdam/rtt';
 import { chooseInWindow, readPreferenceServerSelector, selectServers } from '../../src/sdam/server_selection';
-import { listJsonFiles, readSpecJson, runCase, skip, type CaseResult, type SpecSuite } from '../framework';
+import { listJsonFiles, readSpecJson, runCase, type CaseResult, type SuiteContext } from '../framework';
+import { unifiedSuite } from '../unified/suite_runner';
 import { runSelectionTest, topologyFromSpec } from './_server_selection_fixtures';
 
 function runRttTest(test: Document): void {
@@ -71,27 +75,41 @@ const RUNNERS: Record<string, ((test: Document) => void) | undefined> = {
   in_window: runInWindowTest
 };
 
-const suite: SpecSuite = {
-  name: 'server-selection',
-  async run(ctx) {
-    const dir = path.join(ctx.suiteDir, 'tests');
-    const results: CaseResult[] = [];
-    for (const file of listJsonFiles(dir)) {
-      const kind = file.split('/')[0];
-      if (kind === 'logging') {
-        results.push(skip(file, 'unified-format logging test: needs a live MongoDB deployment'));
-        continue;
-      }
-      const runner = RUNNERS[kind];
-      results.push(
-        await runCase(file, () => {
-          if (!runner) throw new Error(`unrecognized test folder "${kind}"`);
-          runner(readSpecJson<Document>(path.join(dir, file)));
-        })
-      );
-    }
-    return results;
+/** The pure (no-network) tests of every folder but logging/. */
+async function pureCases(ctx: SuiteContext): Promise<CaseResult[]> {
+  const dir = path.join(ctx.suiteDir, 'tests');
+  const results: CaseResult[] = [];
+  for (const file of listJsonFiles(dir)) {
+    const kind = file.split('/')[0];
+    if (kind === 'logging') continue;
+    const runner = RUNNERS[kind];
+    results.push(
+      await runCase(file, () => {
+        if (!runner) throw new Error(`unrecognized test folder "${kind}"`);
+        runner(readSpecJson<Document>(path.join(dir, file)));
+      })
+    );
   }
-};
+  return results;
+}
 
-export default suite;
+/**
+ * server-selection.md "Logging": `operationId` is "Optional; only present if the driver generates
+ * operation IDs". mongowire does not generate operation IDs, so the tests that check for them do
+ * not apply.
+ */
+const NO_OPERATION_IDS = 'mongowire does not generate operation IDs; server-selection.md "Logging": operationId is "only present if the driver generates operation IDs"';
+
+export default unifiedSuite('server-selection', {
+  dirs: ['logging'],
+  extraCases: pureCases,
+  differentialAssertions: true,
+  skipTests: Object.fromEntries(
+    [
+      'Successful bulkWrite operation: log messages have operationIds',
+      'Failed bulkWrite operation: log messages have operationIds',
+      'Successful client bulkWrite operation: log messages have operationIds',
+      'Failed client bulkWrite operation: log messages have operationIds'
+    ].map((test) => [`logging/operation-id.json: ${test}`, NO_OPERATION_IDS])
+  )
+});
