@@ -76,6 +76,11 @@ export interface AgreementOptions {
    */
   compareAssertions?: boolean;
   /**
+   * The official driver is known to fail this test's assertions (a documented deviation from the
+   * specifications): mongowire must pass all of them on its own.
+   */
+  candidateMustPass?: boolean;
+  /**
    * A known difference (spec-tests/known_differences.json): top-level command fields whose values
    * may differ (their presence is still compared). The commands must agree once they are masked.
    */
@@ -110,7 +115,10 @@ function logFailures(run: DifferentialRun): string[] {
 export async function assertDriversAgree(file: UnifiedTestFile, test: UnifiedTest, options: AgreementOptions = {}): Promise<AgreementVerdict> {
   const run = await runDifferential(file, test);
   const missing = run.candidateProblems.filter((p) => /not implemented in mongowire/.test(p));
-  const failed = options.compareAssertions && run.referenceProblems.length === 0 ? run.candidateProblems.filter((p) => !missing.includes(p)) : logFailures(run);
+  const failed =
+    options.candidateMustPass || (options.compareAssertions && run.referenceProblems.length === 0)
+      ? run.candidateProblems.filter((p) => !missing.includes(p))
+      : logFailures(run);
   const fields = options.ignoreFields ?? [];
   const tolerated =
     run.diff !== undefined && fields.length > 0 && diffCommandSequences(maskFields(run.reference, fields), maskFields(run.candidate, fields), ['mongodb', 'mongowire']) === undefined;

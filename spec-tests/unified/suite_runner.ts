@@ -36,6 +36,12 @@ export interface UnifiedSuiteOptions {
   differentialAssertions?: boolean;
   /** Tests (by `<file>: <description>`) not compared in differential mode, each with why. */
   differentialSkipTests?: Readonly<Record<string, string>>;
+  /**
+   * Tests (by `<file>: <description>`) whose assertions the official driver fails, each with why
+   * (a deviation from the specifications, see spec-tests/DIFFERENCES.md): in differential mode the
+   * commands are compared and mongowire must pass every assertion.
+   */
+  referenceDeviations?: Readonly<Record<string, string>>;
   /** Tests (by `<file>: <description>`) skipped in both modes, each with why (e.g. an option mongowire does not offer by design). */
   skipTests?: Readonly<Record<string, string>>;
 }
@@ -121,7 +127,11 @@ export async function compareCase(c: LoadedCase, options: UnifiedSuiteOptions, k
   if (c.unsupported) throw new Error(c.unsupported);
   const skipReason = options.differentialSkipTests?.[c.name];
   if (skipReason) throw new SkipCase(skipReason);
-  const verdict = await assertDriversAgree(c.file, c.test, { compareAssertions: options.differentialAssertions, ignoreFields: known?.ignoreFields });
+  const verdict = await assertDriversAgree(c.file, c.test, {
+    compareAssertions: options.differentialAssertions,
+    ignoreFields: known?.ignoreFields,
+    candidateMustPass: options.referenceDeviations?.[c.name] !== undefined
+  });
   if (known && verdict === 'tolerated') throw new SkipCase(`known difference: ${known.reason}`);
   if (known) throw new Error('listed in spec-tests/known_differences.json, but the drivers agree: remove the entry');
 }
