@@ -12,26 +12,10 @@
  * Decimal128 is not numeric for that purpose and only equals another Decimal128.
  */
 import type { Document } from 'bson';
+// The `_bsontype` tag and the plain-document test are shared with the mini mongod.
+import { bsonTag as bsonTypeTag, isDocument } from '../../test/tools/mini_mongod/values';
 
-/** A BSON value class instance (ObjectId, Int32, Binary, …) carries `_bsontype`. */
-export function bsonTypeTag(value: unknown): string | undefined {
-  if (value === null || typeof value !== 'object') return undefined;
-  const tag = (value as { _bsontype?: unknown })._bsontype;
-  return typeof tag === 'string' ? tag : undefined;
-}
-
-/** A plain document: an object that is not an array, a BSON value class, a Date, a RegExp or bytes. */
-export function isDocument(value: unknown): value is Document {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    !Array.isArray(value) &&
-    bsonTypeTag(value) === undefined &&
-    !(value instanceof Date) &&
-    !(value instanceof RegExp) &&
-    !(value instanceof Uint8Array)
-  );
-}
+export { bsonTypeTag, isDocument };
 
 /** The keys of a document that hold a value (a key mapped to `undefined` does not exist in BSON). */
 export function presentKeys(doc: Document): string[] {
