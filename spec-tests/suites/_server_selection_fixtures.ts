@@ -15,6 +15,7 @@ import {
   type ServerSelector
 } from '../../src/sdam/server_selection';
 import type { ServerDescription, ServerType, TagSet, TopologyDescription, TopologyType } from '../../src/sdam/types';
+import { server as serverDescription, topology as topologyDescription } from '../../test/selection/fixtures';
 
 export const DEFAULT_HEARTBEAT_FREQUENCY_MS = 10_000;
 export const DEFAULT_LOCAL_THRESHOLD_MS = 15;
@@ -22,52 +23,22 @@ export const DEFAULT_LOCAL_THRESHOLD_MS = 15;
 export function serverFromSpec(doc: Document): ServerDescription {
   const lastWrite = doc.lastWrite as Document | undefined;
   const lastWriteDate = lastWrite?.lastWriteDate;
-  return {
-    address: String(doc.address),
-    type: doc.type as ServerType,
-    error: null,
+  return serverDescription(String(doc.address), doc.type as ServerType, {
     roundTripTime: typeof doc.avg_rtt_ms === 'number' ? doc.avg_rtt_ms : null,
-    minRoundTripTime: null,
     lastWriteDate: lastWriteDate == null ? null : Number(lastWriteDate),
-    opTime: null,
     lastUpdateTime: typeof doc.lastUpdateTime === 'number' ? doc.lastUpdateTime : 0,
-    minWireVersion: 0,
     maxWireVersion: typeof doc.maxWireVersion === 'number' ? doc.maxWireVersion : 21,
-    me: null,
-    hosts: [],
-    passives: [],
-    arbiters: [],
-    tags: (doc.tags as TagSet | undefined) ?? {},
-    setName: null,
-    setVersion: null,
-    electionId: null,
-    primary: null,
-    logicalSessionTimeoutMinutes: null,
-    topologyVersion: null,
-    iscryptd: false,
-    maxBsonObjectSize: null,
-    maxMessageSizeBytes: null,
-    maxWriteBatchSize: null,
-    helloOk: true,
-    serviceId: null
-  };
+    tags: (doc.tags as TagSet | undefined) ?? {}
+  });
 }
 
 export function topologyFromSpec(doc: Document, heartbeatFrequencyMS = DEFAULT_HEARTBEAT_FREQUENCY_MS): TopologyDescription {
   const servers = ((doc.servers as Document[] | undefined) ?? []).map(serverFromSpec);
-  return {
-    type: doc.type as TopologyType,
+  return topologyDescription(doc.type as TopologyType, servers, {
     setName: null,
-    maxSetVersion: null,
-    maxElectionId: null,
-    servers: new Map(servers.map((s) => [s.address, s])),
-    compatible: true,
-    compatibilityError: null,
-    logicalSessionTimeoutMinutes: null,
     heartbeatFrequencyMS,
-    localThresholdMS: DEFAULT_LOCAL_THRESHOLD_MS,
-    error: null
-  };
+    localThresholdMS: DEFAULT_LOCAL_THRESHOLD_MS
+  });
 }
 
 /** Spec modes are capitalized (`SecondaryPreferred`); a missing mode means primary. */
