@@ -1,30 +1,9 @@
 import { MongoNetworkError, MongoServerError } from '../../src/errors';
-import { createMonitorFactory, type MonitorOptions } from '../../src/sdam/monitor';
-import type { MonitorHandle } from '../../src/sdam/topology';
 import { ServerType } from '../../src/sdam/types';
-import { MockServer, actions, errorReply } from '../tools/mock_server';
-import { RecordingContext, delay, isAwaitable, waitFor } from './helpers';
+import { actions, errorReply } from '../tools/mock_server';
+import { RecordingContext, delay, isAwaitable, waitFor, monitorHarness } from './helpers';
 
-const servers: MockServer[] = [];
-const monitors: MonitorHandle[] = [];
-
-async function startServer(): Promise<MockServer> {
-  const server = await MockServer.start();
-  servers.push(server);
-  return server;
-}
-
-function startMonitor(server: MockServer, options: MonitorOptions): { monitor: MonitorHandle; ctx: RecordingContext } {
-  const ctx = new RecordingContext(server.address);
-  const monitor = createMonitorFactory(options)(server.address, ctx);
-  monitors.push(monitor);
-  return { monitor, ctx };
-}
-
-afterEach(async () => {
-  for (const monitor of monitors.splice(0)) monitor.close();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const { startServer, startMonitor } = monitorHarness();
 
 const heartbeatStarts = (ctx: RecordingContext) => ctx.events.filter(({ event }) => event.name === 'serverHeartbeatStarted');
 

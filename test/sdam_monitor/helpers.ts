@@ -1,9 +1,11 @@
-/** Shared helpers of the monitor tests: a recording MonitorContext and polling waits. */
+/** Shared helpers of the monitor tests: a recording MonitorContext, a server/monitor harness and polling waits. */
 import type { Document } from 'bson';
+import { createMonitorFactory, type MonitorOptions } from '../../src/sdam/monitor';
 import { serverDescriptionFromHello, unknownServerDescription } from '../../src/sdam/server_description';
 import type { ServerHeartbeatEvent } from '../../src/sdam/sdam_events';
-import type { MonitorContext, RoundTripTimes } from '../../src/sdam/topology';
+import type { MonitorContext, MonitorHandle, RoundTripTimes } from '../../src/sdam/topology';
 import type { ServerDescription } from '../../src/sdam/types';
+import { MockServer, type MockServerOptions } from '../tools/mock_server';
 
 export interface RecordedSuccess {
   hello: Document;
@@ -55,6 +57,41 @@ export class RecordingContext implements MonitorContext {
   eventNames(): string[] {
     return this.events.map(({ event }) => `${event.name}(${event.awaited ? 'awaited' : 'polled'})`);
   }
+}
+
+export interface MonitorHarness {
+  /** Starts a mock server, closed after the test. */
+  startServer(options?: MockServerOptions): Promise<MockServer>;
+  /** Starts a monitor of `server` (the harness defaults, then `options`), closed after the test. */
+  startMonitor(server: MockServer, options: MonitorOptions): { monitor: MonitorHandle; ctx: RecordingContext };
+  /** Closes a monitor created outside `startMonitor` after the test. */
+  track(monitor: MonitorHandle): void;
+}
+
+/** Registers an `afterEach` that closes every monitor, then every server, the test started. */
+export function monitorHarness(defaults: MonitorOptions = {}): MonitorHarness {
+  const servers: MockServer[] = [];
+  const monitors: MonitorHandle[] = [];
+  afterEach(async () => {
+    for (const monitor of monitors.splice(0)) monitor.close();
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return {
+    async startServer(options = {}) {
+      const server = await MockServer.start(options);
+      servers.push(server);
+      return server;
+    },
+    startMonitor(server, options) {
+      const ctx = new RecordingContext(server.address);
+      const monitor = createMonitorFactory({ ...defaults, ...options })(server.address, ctx);
+      monitors.push(monitor);
+      return { monitor, ctx };
+    },
+    track(monitor) {
+      monitors.push(monitor);
+    }
+  };
 }
 
 export function delay(ms: number): Promise<void> {

@@ -1,28 +1,8 @@
 import { createMonitorFactory, type MonitorOptions } from '../../src/sdam/monitor';
-import type { MonitorHandle } from '../../src/sdam/topology';
-import { MockServer, actions } from '../tools/mock_server';
-import { RecordingContext, delay, isAwaitable, waitFor } from './helpers';
+import { actions } from '../tools/mock_server';
+import { RecordingContext, delay, isAwaitable, waitFor, monitorHarness } from './helpers';
 
-const servers: MockServer[] = [];
-const monitors: MonitorHandle[] = [];
-
-async function startServer(): Promise<MockServer> {
-  const server = await MockServer.start();
-  servers.push(server);
-  return server;
-}
-
-function startMonitor(server: MockServer, options: MonitorOptions): { monitor: MonitorHandle; ctx: RecordingContext } {
-  const ctx = new RecordingContext(server.address);
-  const monitor = createMonitorFactory(options)(server.address, ctx);
-  monitors.push(monitor);
-  return { monitor, ctx };
-}
-
-afterEach(async () => {
-  for (const monitor of monitors.splice(0)) monitor.close();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const { startServer, startMonitor, track } = monitorHarness();
 
 const checkStarts = (ctx: RecordingContext) => ctx.events.filter(({ event }) => event.name === 'serverHeartbeatStarted').map((e) => e.time);
 const checkEnds = (ctx: RecordingContext) => ctx.events.filter(({ event }) => event.name !== 'serverHeartbeatStarted').map((e) => e.time);
@@ -33,7 +13,7 @@ describe('start', () => {
     const ctx = new RecordingContext(server.address);
     const before = performance.now();
     const monitor = createMonitorFactory({ serverMonitoringMode: 'poll', heartbeatFrequencyMS: 10_000 })(server.address, ctx);
-    monitors.push(monitor);
+    track(monitor);
     expect(ctx.events).toHaveLength(0);
     await waitFor(() => ctx.successes.length === 1, 'the first check');
     expect(checkStarts(ctx)[0] - before).toBeLessThan(50);

@@ -1,31 +1,11 @@
 import type { Document } from 'bson';
 import { MongoInvalidArgumentError } from '../../src/errors';
 import type { ConnectionOptions } from '../../src/pool/connection';
-import { createMonitorFactory, isStreamingEnabled, type MonitorOptions } from '../../src/sdam/monitor';
-import type { MonitorHandle } from '../../src/sdam/topology';
-import { MockServer, actions } from '../tools/mock_server';
-import { RecordingContext, isAwaitable, waitFor } from './helpers';
+import { createMonitorFactory, isStreamingEnabled } from '../../src/sdam/monitor';
+import { actions } from '../tools/mock_server';
+import { isAwaitable, waitFor, monitorHarness } from './helpers';
 
-const servers: MockServer[] = [];
-const monitors: MonitorHandle[] = [];
-
-async function startServer(options: ConstructorParameters<typeof MockServer>[0] = {}): Promise<MockServer> {
-  const server = await MockServer.start(options);
-  servers.push(server);
-  return server;
-}
-
-function startMonitor(server: MockServer, options: MonitorOptions): { monitor: MonitorHandle; ctx: RecordingContext } {
-  const ctx = new RecordingContext(server.address);
-  const monitor = createMonitorFactory(options)(server.address, ctx);
-  monitors.push(monitor);
-  return { monitor, ctx };
-}
-
-afterEach(async () => {
-  for (const monitor of monitors.splice(0)) monitor.close();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const { startServer, startMonitor } = monitorHarness();
 
 describe('polling protocol', () => {
   test('checks once per heartbeatFrequencyMS on a single connection, with plain (non-awaitable) hellos', async () => {
@@ -133,14 +113,13 @@ describe('polling protocol', () => {
 
   test('connectTimeoutMS is the socket timeout of a polled hello', async () => {
     const server = await startServer();
-    const { ctx } = startMonitor(server, {
+    const { monitor, ctx } = startMonitor(server, {
       serverMonitoringMode: 'poll',
       heartbeatFrequencyMS: 10_000,
       minHeartbeatFrequencyMS: 10,
       connectTimeoutMS: 150
     });
     await waitFor(() => ctx.successes.length === 1, 'the handshake');
-    const monitor = monitors[monitors.length - 1];
     server.setHandler('hello', actions.noReply());
     monitor.requestCheck();
     await waitFor(() => ctx.failures.length >= 1, 'the timeout');

@@ -1,30 +1,9 @@
 import type { Document } from 'bson';
 import { connect, type Connection, type ConnectionOptions } from '../../src/pool/connection';
-import { createMonitorFactory, type MonitorOptions } from '../../src/sdam/monitor';
-import type { MonitorHandle } from '../../src/sdam/topology';
 import { MockServer, actions } from '../tools/mock_server';
-import { RecordingContext, delay, isAwaitable, waitFor } from './helpers';
+import { delay, isAwaitable, waitFor, monitorHarness } from './helpers';
 
-const servers: MockServer[] = [];
-const monitors: MonitorHandle[] = [];
-
-async function startServer(options: ConstructorParameters<typeof MockServer>[0] = {}): Promise<MockServer> {
-  const server = await MockServer.start(options);
-  servers.push(server);
-  return server;
-}
-
-function startMonitor(server: MockServer, options: MonitorOptions): { monitor: MonitorHandle; ctx: RecordingContext } {
-  const ctx = new RecordingContext(server.address);
-  const monitor = createMonitorFactory({ serverMonitoringMode: 'stream', ...options })(server.address, ctx);
-  monitors.push(monitor);
-  return { monitor, ctx };
-}
-
-afterEach(async () => {
-  for (const monitor of monitors.splice(0)) monitor.close();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const { startServer, startMonitor } = monitorHarness({ serverMonitoringMode: 'stream' });
 
 const awaitableHellos = (server: MockServer) => server.hellos().filter((h) => isAwaitable(h.body));
 
