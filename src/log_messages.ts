@@ -17,8 +17,8 @@ import {
   type LogFields,
   type MongoLogger
 } from './logger';
-import type { ConnectionPoolEvent, ConnectionPoolEvents } from './pool/pool_events';
-import type { SdamEvent, SdamEventMap, TopologyId } from './sdam/sdam_events';
+import { ConnectionPoolEventName, type ConnectionPoolEvent, type ConnectionPoolEvents } from './pool/pool_events';
+import { SDAM_EVENT_NAMES, type SdamEvent, type SdamEventMap, type TopologyId } from './sdam/sdam_events';
 import type { ServerSelector } from './sdam/server_selection';
 import type { ServerDescription, TopologyDescription } from './sdam/types';
 import { redactSensitiveFailure } from './auth/sensitive_commands';
@@ -249,30 +249,10 @@ export interface LoggedEventSource {
   on(eventName: string, listener: (event: never) => void): unknown;
 }
 
-const POOL_EVENT_NAMES: ReadonlyArray<keyof ConnectionPoolEvents> = [
-  'connectionPoolCreated',
-  'connectionPoolReady',
-  'connectionPoolCleared',
-  'connectionPoolClosed',
-  'connectionCreated',
-  'connectionReady',
-  'connectionClosed',
-  'connectionCheckOutStarted',
-  'connectionCheckOutFailed',
-  'connectionCheckedOut',
-  'connectionCheckedIn'
-];
+const POOL_EVENT_NAMES: ReadonlyArray<keyof ConnectionPoolEvents> = Object.values(ConnectionPoolEventName);
 
-const LOGGED_SDAM_EVENT_NAMES: ReadonlyArray<keyof SdamEventMap> = [
-  'topologyOpening',
-  'topologyClosed',
-  'topologyDescriptionChanged',
-  'serverOpening',
-  'serverClosed',
-  'serverHeartbeatStarted',
-  'serverHeartbeatSucceeded',
-  'serverHeartbeatFailed'
-];
+/** Every SDAM event but serverDescriptionChanged, which the logging spec does not log. */
+const LOGGED_SDAM_EVENT_NAMES: ReadonlyArray<keyof SdamEventMap> = SDAM_EVENT_NAMES.filter((name) => name !== 'serverDescriptionChanged');
 
 /**
  * Logs the CMAP events ("connection") and SDAM events ("topology") emitted on `source`, for the

@@ -8,6 +8,8 @@
  * the test-runner operations inspect, and a few helpers a driver may lack.
  */
 import type { Document } from 'bson';
+import { ConnectionPoolEventName } from '../../src/pool/pool_events';
+import { SDAM_EVENT_NAMES } from '../../src/sdam/sdam_events';
 import type { ObservedLogMessage } from './observed';
 
 /** A driver object (client, database, collection, session, cursor, …) used by method name. */
@@ -72,26 +74,8 @@ export const CLIENT_EVENT_NAMES: readonly string[] = [
   'commandStarted',
   'commandSucceeded',
   'commandFailed',
-  'connectionPoolCreated',
-  'connectionPoolReady',
-  'connectionPoolCleared',
-  'connectionPoolClosed',
-  'connectionCreated',
-  'connectionReady',
-  'connectionClosed',
-  'connectionCheckOutStarted',
-  'connectionCheckOutFailed',
-  'connectionCheckedOut',
-  'connectionCheckedIn',
-  'serverDescriptionChanged',
-  'serverHeartbeatStarted',
-  'serverHeartbeatSucceeded',
-  'serverHeartbeatFailed',
-  'topologyDescriptionChanged',
-  'topologyOpening',
-  'topologyClosed',
-  'serverOpening',
-  'serverClosed'
+  ...Object.values(ConnectionPoolEventName),
+  ...SDAM_EVENT_NAMES
 ];
 
 /** Reads a property of a loosely typed driver object. */

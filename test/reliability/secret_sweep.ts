@@ -5,35 +5,7 @@
  */
 import { inspect } from 'node:util';
 import { EventEmitter } from 'node:events';
-
-export const CLIENT_EVENT_NAMES = [
-  // SDAM
-  'topologyOpening',
-  'topologyClosed',
-  'topologyDescriptionChanged',
-  'serverOpening',
-  'serverClosed',
-  'serverDescriptionChanged',
-  'serverHeartbeatStarted',
-  'serverHeartbeatSucceeded',
-  'serverHeartbeatFailed',
-  // CMAP
-  'connectionPoolCreated',
-  'connectionPoolReady',
-  'connectionPoolCleared',
-  'connectionPoolClosed',
-  'connectionCreated',
-  'connectionReady',
-  'connectionClosed',
-  'connectionCheckOutStarted',
-  'connectionCheckOutFailed',
-  'connectionCheckedOut',
-  'connectionCheckedIn',
-  // command monitoring
-  'commandStarted',
-  'commandSucceeded',
-  'commandFailed'
-] as const;
+import { CLIENT_EVENT_NAMES } from '../../spec-tests/unified/driver_adapter';
 
 /** Everything observed, as (label, value) pairs. */
 export class Capture {
