@@ -4,6 +4,7 @@
  * stored as entities.
  */
 import { BSON, type Document } from 'bson';
+import { HELLO_COMMANDS, SENSITIVE_COMMANDS } from '../../src/auth/sensitive_commands';
 import { prop, type DriverObject } from './driver_adapter';
 import type { EntityLookup } from './matcher';
 import type { ObservedEvent, ObservedLogMessage } from './observed';
@@ -50,21 +51,6 @@ export const EVENT_KIND_BY_NAME: Readonly<Record<string, string>> = {
   topologyOpening: 'topologyOpeningEvent',
   topologyClosed: 'topologyClosedEvent'
 };
-
-/** Commands whose monitoring events are ignored unless `observeSensitiveCommands` (CLAM spec "Security"). */
-export const SENSITIVE_COMMANDS = new Set([
-  'authenticate',
-  'saslstart',
-  'saslcontinue',
-  'getnonce',
-  'createuser',
-  'updateuser',
-  'copydbgetnonce',
-  'copydbsaslstart',
-  'copydb'
-]);
-
-const HELLO_NAMES = new Set(['hello', 'ismaster']);
 
 export interface ClientEntitySpec {
   id: string;
@@ -147,8 +133,9 @@ export class ClientEntity {
     const requestId = prop(event, 'requestId');
     if (this.ignore.has(name)) return true;
     if (this.spec.observeSensitiveCommands === true) return false;
+    // Commands whose monitoring events are ignored unless `observeSensitiveCommands` (CLAM spec "Security").
     if (SENSITIVE_COMMANDS.has(name.toLowerCase())) return true;
-    if (HELLO_NAMES.has(name.toLowerCase())) {
+    if (HELLO_COMMANDS.has(name.toLowerCase())) {
       // hello is sensitive when it carries speculativeAuthenticate: the driver redacts it to {}.
       if (kind === 'commandStartedEvent') {
         const command = prop(event, 'command');
