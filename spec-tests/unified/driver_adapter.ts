@@ -78,6 +78,26 @@ export const CLIENT_EVENT_NAMES: readonly string[] = [
   ...SDAM_EVENT_NAMES
 ];
 
+/**
+ * The client options (the official driver's names, which src/logger.ts takes too) that send the
+ * client's log messages (`{ t, c, s, message, …fields }`) to `create.onLog`; none when the entity
+ * observes no log messages. `keep` may leave messages out.
+ */
+export function logMessageOptions(create: CreateClientOptions, keep: (component: unknown, data: Document) => boolean = () => true): Document {
+  const onLog = create.onLog;
+  if (!create.observeLogMessages || !onLog) return {};
+  return {
+    mongodbLogComponentSeverities: { ...create.observeLogMessages },
+    mongodbLogMaxDocumentLength: create.options.mongodbLogMaxDocumentLength ?? 1000,
+    mongodbLogPath: {
+      write(log: Document): void {
+        const { s, c, t: _t, ...data } = log;
+        if (keep(c, data)) onLog({ level: String(s), component: String(c), data });
+      }
+    }
+  };
+}
+
 /** Reads a property of a loosely typed driver object. */
 export function prop(target: unknown, name: string): unknown {
   return target !== null && (typeof target === 'object' || typeof target === 'function') ? (target as DriverObject)[name] : undefined;

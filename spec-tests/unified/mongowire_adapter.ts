@@ -10,6 +10,7 @@ import { MongoClient, ReadConcern, ReadPreference, WriteConcern } from '../../sr
 import type { ReadPreferenceMode } from '../../src/read_preference';
 import {
   CLIENT_EVENT_NAMES,
+  logMessageOptions,
   NotImplementedError,
   prop,
   type CreateClientOptions,
@@ -37,19 +38,7 @@ export const mongowireAdapter: DriverAdapter = {
   eventNames: CLIENT_EVENT_NAMES,
 
   createClient(uri: string, create: CreateClientOptions): DriverObject {
-    const options: Document = { ...create.options };
-    if (create.observeLogMessages && create.onLog) {
-      // src/logger.ts takes the official driver's option names; a log is { t, c, s, message, …fields }.
-      const onLog = create.onLog;
-      options.mongodbLogComponentSeverities = { ...create.observeLogMessages };
-      options.mongodbLogMaxDocumentLength = options.mongodbLogMaxDocumentLength ?? 1000;
-      options.mongodbLogPath = {
-        write(log: Document): void {
-          const { s, c, t: _t, ...data } = log;
-          onLog({ level: String(s), component: String(c), data });
-        }
-      };
-    }
+    const options: Document = { ...create.options, ...logMessageOptions(create) };
     const client = new MongoClient(uri, options as never);
     const emitter = client as unknown as { on(name: string, listener: (event: unknown) => void): void };
     for (const name of CLIENT_EVENT_NAMES) emitter.on(name, (event) => create.onEvent(name, event));

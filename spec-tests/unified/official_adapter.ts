@@ -6,6 +6,7 @@ import type { Document } from 'bson';
 import * as mongodb from 'mongodb';
 import {
   CLIENT_EVENT_NAMES,
+  logMessageOptions,
   prop,
   type CreateClientOptions,
   type DriverAdapter,
@@ -24,24 +25,13 @@ export const officialAdapter: DriverAdapter = {
   eventNames: CLIENT_EVENT_NAMES,
 
   createClient(uri: string, create: CreateClientOptions): DriverObject {
+    // connect() selects a server for an operation it calls "handshake" (lib/sdam/topology.js
+    // _connect) and logs that selection; the runner's early connect() is not part of any test
+    // (mongowire's connect() selects nothing), so those messages are left out.
+    const keep = (component: unknown, data: Document) => !(component === 'serverSelection' && data.operation === 'handshake');
     // As the official driver's own unified runner does: connect() does not check out a pool
     // connection (Topology.connect "ping on connect"), so the first connection is an operation's.
-    const options: Document = { __skipPingOnConnect: true, ...create.options };
-    if (create.observeLogMessages && create.onLog) {
-      const onLog = create.onLog;
-      options.mongodbLogComponentSeverities = { ...create.observeLogMessages };
-      options.mongodbLogMaxDocumentLength = options.mongodbLogMaxDocumentLength ?? 1000;
-      options.mongodbLogPath = {
-        write(log: Document): void {
-          const { s, c, t: _t, ...data } = log;
-          // connect() selects a server for an operation it calls "handshake" (lib/sdam/topology.js
-          // _connect) and logs that selection; the runner's early connect() is not part of any
-          // test (mongowire's connect() selects nothing), so those messages are left out.
-          if (c === 'serverSelection' && data.operation === 'handshake') return;
-          onLog({ level: String(s), component: String(c), data });
-        }
-      };
-    }
+    const options: Document = { __skipPingOnConnect: true, ...create.options, ...logMessageOptions(create, keep) };
     const client = new mongodb.MongoClient(uri, options as mongodb.MongoClientOptions);
     for (const name of CLIENT_EVENT_NAMES) client.on(name as 'commandStarted', (event: unknown) => create.onEvent(name, event));
     return client as unknown as DriverObject;
