@@ -289,9 +289,11 @@ export interface TestOperationOptions extends BaseOperationOptions, TimeoutOptio
   retryable?: boolean;
 }
 
-/** A write command operation for tests (like insertOne / updateMany). */
-export class TestWrite extends CommandOperation<Document> {
+/** A command operation for tests: sends `command` as given; retryable unless `retryable: false`. */
+abstract class TestCommand extends CommandOperation<Document> {
   readonly commandName: string;
+  /** READ_OPERATION or WRITE_OPERATION. */
+  protected abstract readonly kind: Aspect;
   constructor(
     private readonly command: Document,
     private readonly testOptions: TestOperationOptions = {}
@@ -300,27 +302,19 @@ export class TestWrite extends CommandOperation<Document> {
     this.commandName = Object.keys(command)[0];
   }
   get aspects() {
-    return this.testOptions.retryable === false ? aspects(Aspect.WRITE_OPERATION) : aspects(Aspect.WRITE_OPERATION, Aspect.RETRYABLE);
+    return this.testOptions.retryable === false ? aspects(this.kind) : aspects(this.kind, Aspect.RETRYABLE);
   }
   buildCommand(): Document {
     return { ...this.command };
   }
 }
 
+/** A write command operation for tests (like insertOne / updateMany). */
+export class TestWrite extends TestCommand {
+  protected readonly kind = Aspect.WRITE_OPERATION;
+}
+
 /** A read command operation for tests (like find / aggregate). */
-export class TestRead extends CommandOperation<Document> {
-  readonly commandName: string;
-  constructor(
-    private readonly command: Document,
-    private readonly testOptions: TestOperationOptions = {}
-  ) {
-    super('db', testOptions);
-    this.commandName = Object.keys(command)[0];
-  }
-  get aspects() {
-    return this.testOptions.retryable === false ? aspects(Aspect.READ_OPERATION) : aspects(Aspect.READ_OPERATION, Aspect.RETRYABLE);
-  }
-  buildCommand(): Document {
-    return { ...this.command };
-  }
+export class TestRead extends TestCommand {
+  protected readonly kind = Aspect.READ_OPERATION;
 }
