@@ -194,11 +194,11 @@ export class Collection<TSchema extends Document = Document> {
   private resolveWriteOptions<O extends WriteCallOptions>(options: O | undefined): Omit<O, 'writeConcern'> & { writeConcern?: WriteConcern } {
     rejectTimeoutOverrideInTransaction(options);
     const given = options ?? ({} as O);
-    return {
-      ...given,
+    // Object.assign: a spread followed by more properties is much slower on Node 20 (every call).
+    return Object.assign({}, given, {
       writeConcern: WriteConcern.fromOptions(given as WriteConcernOptions & { writeConcern?: WriteConcernOptions | WriteConcern }) ?? this.writeConcern,
       timeoutMS: given.timeoutMS ?? this.timeoutMS
-    };
+    });
   }
 
   private get writeNamespace(): Namespace {
@@ -323,8 +323,8 @@ export class Collection<TSchema extends Document = Document> {
   async findOne(filter?: Filter<TSchema>, options?: FindCallOptions): Promise<WithId<TSchema> | null>;
   async findOne<T extends Document>(filter: Filter<TSchema>, options?: FindCallOptions): Promise<T | null>;
   async findOne(filter: Filter<TSchema> = {}, options: FindCallOptions = {}): Promise<WithId<TSchema> | null> {
-    const { batchSize: _batchSize, noCursorTimeout: _noCursorTimeout, ...rest } = options;
-    const cursor = this.find(filter, { ...rest, singleBatch: true }).limit(1);
+    // batchSize and noCursorTimeout do not apply (set to undefined: an object rest copy is much slower).
+    const cursor = this.find(filter, Object.assign({}, options, { batchSize: undefined, noCursorTimeout: undefined, singleBatch: true })).limit(1);
     try {
       return await cursor.next();
     } finally {

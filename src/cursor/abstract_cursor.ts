@@ -100,7 +100,8 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
     readonly namespace: Namespace,
     options: AbstractCursorOptions = {}
   ) {
-    this.cursorOptions = { ...options };
+    // Object.assign, not a spread: properties added later (batchSize, flags…) stay fast on Node 20.
+    this.cursorOptions = Object.assign({}, options);
     this.cursorNs = namespace;
     if (options.batchSize !== undefined) validateInteger('batchSize', options.batchSize);
     validateTimeoutMS(options.timeoutMS);

@@ -21,14 +21,15 @@ export class FindCursor<TSchema = Document> extends AbstractCursor<TSchema> {
   constructor(client: CursorClient, namespace: Namespace, filter: Document = {}, options: FindCursorOptions = {}) {
     super(client, namespace, options);
     this.findFilter = filter;
-    this.findOptions = { ...options };
+    // Object.assign, not a spread: properties added later (limit, sort…) stay fast on Node 20.
+    this.findOptions = Object.assign({}, options);
   }
 
   /** The find options with the cursor-level settings (batchSize, flags, read settings) applied. */
   private currentOptions(session?: ClientSession, raw = this.cursorOptions.raw): FindOptions {
     const c = this.cursorOptions;
-    return {
-      ...this.findOptions,
+    // Object.assign: a spread followed by more properties is much slower on Node 20 (every find).
+    return Object.assign({}, this.findOptions, {
       batchSize: c.batchSize,
       tailable: c.tailable ?? this.findOptions.tailable,
       awaitData: c.awaitData ?? this.findOptions.awaitData,
@@ -39,11 +40,11 @@ export class FindCursor<TSchema = Document> extends AbstractCursor<TSchema> {
       timeoutMS: c.timeoutMS,
       session: session ?? c.session,
       raw
-    };
+    });
   }
 
   protected async initialize(session: ClientSession, timeout: CursorCommandTimeout): Promise<CursorCreation> {
-    const operation = new FindOperation(this.namespace, this.findFilter, { ...this.currentOptions(session, this.requestsRawBatches), ...timeout });
+    const operation = new FindOperation(this.namespace, this.findFilter, Object.assign(this.currentOptions(session, this.requestsRawBatches), timeout));
     return this.client.executeOperation(operation);
   }
 

@@ -109,7 +109,8 @@ export class FindOperation extends CommandOperation<CursorCreation> {
     readonly filter: Document,
     readonly findOptions: FindOptions
   ) {
-    super(ns.db, { ...findOptions, comment: undefined });
+    // Object.assign: a spread followed by more properties is much slower on Node 20.
+    super(ns.db, Object.assign({}, findOptions, { comment: undefined }));
   }
 
   get aspects() {
@@ -125,6 +126,6 @@ export class FindOperation extends CommandOperation<CursorCreation> {
   }
 
   override handleReply(reply: Document, ctx: OperationContext): CursorCreation {
-    return { ...parseCursorReply(reply, 'firstBatch', this.ns), address: ctx.target.address };
+    return Object.assign(parseCursorReply(reply, 'firstBatch', this.ns), { address: ctx.target.address });
   }
 }
