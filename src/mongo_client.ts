@@ -23,7 +23,7 @@ import { ReadPreference } from './read_preference';
 import { ReadConcern } from './read_concern';
 import { WriteConcern } from './write_concern';
 import { createMonitorFactory } from './sdam/monitor';
-import { selectServerDescription } from './sdam/select_server';
+import { logsSelection, SelectionCache, selectServerDescription, selectServerNow, type SelectionOptions } from './sdam/select_server';
 import { Server } from './sdam/server';
 import type { CustomServerSelector, ServerSelector } from './sdam/server_selection';
 import type { SdamEventMap } from './sdam/sdam_events';
@@ -73,6 +73,11 @@ class ClientTopology implements ExecutorTopology {
   /** Set once connected: the selection that connect() itself makes is not an operation's, so it is not logged. */
   logger?: MongoLogger;
   readonly pools = new Map<string, ConnectionPool<Connection>>();
+  /** The last latency window (reused while the description and the selector are the same). */
+  private readonly selectionCache = new SelectionCache();
+  /** The last Server adapter per address (reused while its pool and description are the same). */
+  private readonly servers = new Map<string, Server<Connection>>();
+  private readonly operationCount = (address: string): number => this.pools.get(address)?.operationCount ?? 0;
 
   constructor(
     readonly topology: Topology,
@@ -84,23 +89,40 @@ class ClientTopology implements ExecutorTopology {
     return this.topology.description;
   }
 
-  async selectServer(selector: ServerSelector, options: SelectServerOptions): Promise<Server<Connection>> {
+  /** The selected server; synchronously when one is suitable now (and selection is not logged). */
+  selectServer(selector: ServerSelector, options: SelectServerOptions): Server<Connection> | Promise<Server<Connection>> {
     const timeoutMS =
       options.timeoutMS !== undefined && options.timeoutMS > 0
         ? Math.min(options.timeoutMS, this.options.serverSelectionTimeoutMS)
         : this.options.serverSelectionTimeoutMS;
-    const description = await selectServerDescription(this.topology, selector, {
+    const selectionOptions: SelectionOptions = {
       operationName: options.operationName,
       deprioritized: options.deprioritized,
       timeoutMS,
       signal: options.signal,
       serverSelector: this.serverSelector,
-      operationCount: (address) => this.pools.get(address)?.operationCount ?? 0,
-      logger: this.logger
-    });
+      operationCount: this.operationCount,
+      logger: this.logger,
+      cache: this.selectionCache
+    };
+    if (!logsSelection(selectionOptions)) {
+      const now = selectServerNow(this.topology, selector, selectionOptions);
+      if (now) return this.serverFor(now);
+    }
+    return selectServerDescription(this.topology, selector, selectionOptions).then((description) => this.serverFor(description));
+  }
+
+  private serverFor(description: ServerDescription): Server<Connection> {
     const pool = this.pools.get(description.address);
-    if (!pool) throw new MongoTopologyClosedError(`Server ${description.address} is no longer part of the topology`);
-    return new Server(this.topology, pool, description);
+    if (!pool) {
+      this.servers.delete(description.address);
+      throw new MongoTopologyClosedError(`Server ${description.address} is no longer part of the topology`);
+    }
+    const cached = this.servers.get(description.address);
+    if (cached !== undefined && cached.pool === pool && cached.description === description) return cached;
+    const server = new Server(this.topology, pool, description);
+    this.servers.set(description.address, server);
+    return server;
   }
 }
 
@@ -112,6 +134,8 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
   private readonly clientOptions: MongoClientConstructorOptions;
   private resolved?: MongoOptions;
   private clientTopology?: ClientTopology;
+  /** What the executor sees of this client (built once per topology, see runOperation). */
+  private executor?: ExecutorClient;
   private connecting?: Promise<this>;
   private closed = false;
   readonly serverSessionPool: ServerSessionPool;
@@ -335,15 +359,21 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
     const ct = this.clientTopology;
     if (!ct) return Promise.reject(new MongoTopologyClosedError('MongoClient is closed'));
     const options = this.resolved;
-    const executor: ExecutorClient = {
-      topology: ct,
-      retryReads: options?.retryReads ?? true,
-      retryWrites: options?.retryWrites ?? true,
-      sessionOwner: this,
-      serverSelectionTimeoutMS: overrides.serverSelectionTimeoutMS ?? options?.serverSelectionTimeoutMS,
-      maxAdaptiveRetries: options?.maxAdaptiveRetries,
-      enableOverloadRetargeting: options?.enableOverloadRetargeting
-    };
+    const serverSelectionTimeoutMS = overrides.serverSelectionTimeoutMS ?? options?.serverSelectionTimeoutMS;
+    // The executor's view only changes with the topology (connect) and the overrides (close): reused.
+    let executor = this.executor;
+    if (executor === undefined || executor.topology !== ct || executor.serverSelectionTimeoutMS !== serverSelectionTimeoutMS) {
+      executor = {
+        topology: ct,
+        retryReads: options?.retryReads ?? true,
+        retryWrites: options?.retryWrites ?? true,
+        sessionOwner: this,
+        serverSelectionTimeoutMS,
+        maxAdaptiveRetries: options?.maxAdaptiveRetries,
+        enableOverloadRetargeting: options?.enableOverloadRetargeting
+      };
+      if (overrides.serverSelectionTimeoutMS === undefined) this.executor = executor;
+    }
     return executeOperation(executor, operation);
   }
 

@@ -73,6 +73,8 @@ export interface ExecutorConnection {
 export interface ExecutorServer {
   readonly description: ServerDescription;
   checkOut(options?: { signal?: AbortSignal; timeoutMS?: number }): Promise<ExecutorConnection>;
+  /** Optional fast path: an idle connection checked out synchronously, or undefined (then `checkOut`). */
+  tryCheckOut?(): ExecutorConnection | undefined;
   checkIn(connection: ExecutorConnection): void;
   /** Load-balanced mode: `connection` stays checked out for a cursor or a transaction (see ConnectionPin). */
   markPinned?(connection: ExecutorConnection, kind: PinKind): void;
@@ -89,7 +91,8 @@ export interface SelectServerOptions {
 
 export interface ExecutorTopology {
   readonly description: TopologyDescription;
-  selectServer(selector: ServerSelector, options: SelectServerOptions): Promise<ExecutorServer>;
+  /** The selected server, or its promise when selection has to wait. */
+  selectServer(selector: ServerSelector, options: SelectServerOptions): ExecutorServer | Promise<ExecutorServer>;
   /** The client-wide greatest `$clusterTime`. */
   clusterTime?: ClusterTime;
 }
@@ -463,9 +466,15 @@ async function attemptOnServer<T>(
     connection = pin.connection;
   } else {
     try {
-      // CSOT: checkout uses what is left of min(serverSelectionTimeoutMS, remaining timeoutMS).
-      const checkoutTimeoutMS = timeout.csotEnabled ? Math.max(1, Math.floor(timeout.serverSelectionBudget(client.serverSelectionTimeoutMS).timeoutMS)) : undefined;
-      connection = await server.checkOut({ timeoutMS: checkoutTimeoutMS });
+      // An idle connection is taken synchronously (no promise); otherwise the pool's wait queue.
+      const idle = server.tryCheckOut?.();
+      if (idle !== undefined) {
+        connection = idle;
+      } else {
+        // CSOT: checkout uses what is left of min(serverSelectionTimeoutMS, remaining timeoutMS).
+        const checkoutTimeoutMS = timeout.csotEnabled ? Math.max(1, Math.floor(timeout.serverSelectionBudget(client.serverSelectionTimeoutMS).timeoutMS)) : undefined;
+        connection = await server.checkOut({ timeoutMS: checkoutTimeoutMS });
+      }
     } catch (error) {
       beforeSend(error);
       if (error instanceof MongoError) labelError(error, client, server.description, state, undefined);
@@ -493,12 +502,7 @@ async function attemptOnServer<T>(
       address: connection.address,
       topologyType: client.topology.description.type
     };
-    const ctx: OperationContext = {
-      target,
-      session,
-      attempt: state.attempt,
-      runCommand: (db, command, sendOptions) => runCommand(client, operation, server, connection, session, db, command, sendOptions, state)
-    };
+    const ctx = new AttemptContext(client, operation, server, connection, session, state, target);
     const result = await operation.execute(ctx);
     // A cursor left open on the server pins the connection for its getMores and killCursors.
     if (loadBalanced && !pin && operation.hasAspect(Aspect.CURSOR_CREATING) && isOpenCursor(result)) {
@@ -525,6 +529,27 @@ async function attemptOnServer<T>(
     throw thrown;
   } finally {
     if (!pin) server.checkIn(connection);
+  }
+}
+
+/** What an operation sees of one attempt; `runCommand` is a method (no closure per attempt). */
+class AttemptContext implements OperationContext {
+  readonly attempt: number;
+
+  constructor(
+    private readonly client: ExecutorClient,
+    private readonly operation: AbstractOperation,
+    private readonly server: ExecutorServer,
+    private readonly connection: ExecutorConnection,
+    readonly session: ClientSession | undefined,
+    private readonly state: ExecutionState,
+    readonly target: CommandTarget
+  ) {
+    this.attempt = state.attempt;
+  }
+
+  runCommand(db: string, command: Document, sendOptions?: CommandSendOptions): Promise<Document> {
+    return runCommand(this.client, this.operation, this.server, this.connection, this.session, db, command, sendOptions, this.state);
   }
 }
 

@@ -29,6 +29,13 @@ export class Server<C extends ServerConnection = ServerConnection> {
     return this.description.address;
   }
 
+  /** An idle connection checked out synchronously, or undefined (then use `checkOut`). */
+  tryCheckOut(): C | undefined {
+    const connection = this.pool.tryCheckOut();
+    if (connection !== undefined) this.pool.incrementOperationCount();
+    return connection;
+  }
+
   async checkOut(options?: CheckOutOptions): Promise<C> {
     this.pool.incrementOperationCount();
     try {

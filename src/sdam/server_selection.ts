@@ -48,8 +48,25 @@ export function isAvailable(server: ServerDescription): boolean {
   return server.type !== ServerType.Unknown && server.type !== ServerType.PossiblePrimary;
 }
 
+/**
+ * Selectors of tag-less read preferences, one per ReadPreference object: a selector has no state
+ * of its own, and reusing it lets the selection loop recognise a repeated selection (see
+ * select_server.ts).
+ */
+const readPreferenceSelectors = new WeakMap<ReadPreference, ServerSelector>();
+
 /** Selects for a read with `readPreference`. */
 export function readPreferenceServerSelector(readPreference: ReadPreference): ServerSelector {
+  if (readPreference.tags !== undefined && readPreference.tags.length > 0) return makeReadPreferenceSelector(readPreference);
+  let selector = readPreferenceSelectors.get(readPreference);
+  if (selector === undefined) {
+    selector = makeReadPreferenceSelector(readPreference);
+    readPreferenceSelectors.set(readPreference, selector);
+  }
+  return selector;
+}
+
+function makeReadPreferenceSelector(readPreference: ReadPreference): ServerSelector {
   return {
     description: `read preference ${readPreference.toString()}`,
     readPreference,
@@ -74,27 +91,29 @@ export function readPreferenceServerSelector(readPreference: ReadPreference): Se
   };
 }
 
-/** Selects a server that accepts writes. */
-export function writableServerSelector(): ServerSelector {
-  return {
-    description: 'a writable server',
-    validate() {},
-    suitable(topology, candidates) {
-      switch (topology.type) {
-        case TopologyType.Unknown:
-        case TopologyType.ReplicaSetNoPrimary:
-          return [];
-        case TopologyType.Single:
-          return candidates.filter(isAvailable);
-        case TopologyType.LoadBalanced:
-          return candidates.filter((s) => s.type === ServerType.LoadBalancer);
-        case TopologyType.Sharded:
-          return candidates.filter((s) => s.type === ServerType.Mongos);
-        case TopologyType.ReplicaSetWithPrimary:
-          return candidates.filter((s) => s.type === ServerType.RSPrimary);
-      }
+const WRITABLE_SERVER_SELECTOR: ServerSelector = {
+  description: 'a writable server',
+  validate() {},
+  suitable(topology, candidates) {
+    switch (topology.type) {
+      case TopologyType.Unknown:
+      case TopologyType.ReplicaSetNoPrimary:
+        return [];
+      case TopologyType.Single:
+        return candidates.filter(isAvailable);
+      case TopologyType.LoadBalanced:
+        return candidates.filter((s) => s.type === ServerType.LoadBalancer);
+      case TopologyType.Sharded:
+        return candidates.filter((s) => s.type === ServerType.Mongos);
+      case TopologyType.ReplicaSetWithPrimary:
+        return candidates.filter((s) => s.type === ServerType.RSPrimary);
     }
-  };
+  }
+};
+
+/** Selects a server that accepts writes (one shared, stateless selector). */
+export function writableServerSelector(): ServerSelector {
+  return WRITABLE_SERVER_SELECTOR;
 }
 
 /**
