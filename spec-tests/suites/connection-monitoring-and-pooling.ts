@@ -347,6 +347,29 @@ async function runIntegrationTest(test: CmapTest, endpoint: CmapEndpoint): Promi
   }
 }
 
+/**
+ * Integration tests whose expected event order rests on a wall-clock race: a fail point's
+ * `blockTimeMS` holding several handshakes and releasing them "at once" (e.g.
+ * pool-checkout-minPoolSize-connection-maxConnecting). Under CPU starvation the blocked replies
+ * arrive apart and another order that the CMAP rules also allow appears, so such a test gets up
+ * to three attempts; a failure that repeats is still reported.
+ */
+const TIMING_SENSITIVE_ATTEMPTS = 3;
+
+function isTimingSensitive(test: CmapTest): boolean {
+  return JSON.stringify(test.failPoint ?? {}).includes('blockTimeMS');
+}
+
+async function withAttempts(attempts: number, fn: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt >= attempts || error instanceof SkipCase) throw error;
+    }
+  }
+}
+
 /** The cmap-format tests: unit tests always, integration tests against the endpoint of the mode. */
 async function cmapFormatCases(ctx: SuiteContext): Promise<CaseResult[]> {
   const cmapDir = path.join(ctx.suiteDir, 'tests', 'cmap-format');
@@ -374,7 +397,8 @@ async function cmapFormatCases(ctx: SuiteContext): Promise<CaseResult[]> {
   }
   try {
     for (const { file, test } of integration) {
-      results.push(await runCase(`cmap-format/${file}: ${test.description}`, () => runIntegrationTest(test, endpoint)));
+      const attempts = isTimingSensitive(test) ? TIMING_SENSITIVE_ATTEMPTS : 1;
+      results.push(await runCase(`cmap-format/${file}: ${test.description}`, () => withAttempts(attempts, () => runIntegrationTest(test, endpoint))));
     }
   } finally {
     await endpoint.deployment.close();
