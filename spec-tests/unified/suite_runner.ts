@@ -143,7 +143,14 @@ async function runDifferentialCases(suite: string, cases: LoadedCase[], options:
   const stale: CaseResult[] = [...known.keys()]
     .filter((key) => !cases.some((c) => c.name === key))
     .map((key) => ({ name: `known_differences.json: ${key}`, status: 'failed', reason: `no test "${key}" in suite ${suite}: remove or correct the entry` }));
-  const results = await mapLimit(cases, options.differentialConcurrency ?? 8, (c) => runCase(c.name, () => compareCase(c, options, known.get(c.name))));
+  const compare = (c: LoadedCase) => runCase(c.name, () => compareCase(c, options, known.get(c.name)));
+  const results = await mapLimit(cases, options.differentialConcurrency ?? 8, compare);
+  // Tests run concurrently; one whose expectations race the clock (fail point block times, short
+  // wait-queue timeouts) can differ only because its siblings starved it of CPU. Each failed test
+  // is compared once more, alone: a real difference is deterministic and fails again.
+  for (let i = 0; i < results.length; i++) {
+    if (results[i].status === 'failed') results[i] = await compare(cases[i]);
+  }
   return [...stale, ...results];
 }
 
