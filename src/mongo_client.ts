@@ -347,7 +347,13 @@ export class MongoClient extends EventEmitter<MongoClientEvents> implements Sess
   }
 
   /** Runs an operation (connecting first if needed). */
-  async executeOperation<T>(operation: AbstractOperation<T>): Promise<T> {
+  executeOperation<T>(operation: AbstractOperation<T>): Promise<T> {
+    // Connected: straight to the executor (no extra async layer on every operation).
+    if (this.clientTopology) return this.runOperation(operation);
+    return this.connectAndRun(operation);
+  }
+
+  private async connectAndRun<T>(operation: AbstractOperation<T>): Promise<T> {
     if (!this.clientTopology) {
       if (this.closed) throw new MongoTopologyClosedError('MongoClient is closed');
       await this.connect();

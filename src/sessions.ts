@@ -223,10 +223,10 @@ export class ClientSession extends EventEmitter {
     }
     this.explicit = explicit;
     // Implicit sessions are never causally consistent (causal-consistency.md).
-    this.options = Object.freeze({
-      ...options,
-      causalConsistency: options.snapshot ? false : (options.causalConsistency ?? explicit)
-    });
+    // Object.assign, not a spread followed by a property: much faster on Node 20 (one per operation).
+    this.options = Object.freeze(
+      Object.assign({}, options, { causalConsistency: options.snapshot ? false : (options.causalConsistency ?? explicit) })
+    );
     if (options.snapshotTime) this.snapshotTime = options.snapshotTime;
   }
 

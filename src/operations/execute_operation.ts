@@ -307,34 +307,54 @@ function selectorFor(operation: AbstractOperation, session: ClientSession | unde
   return readPreferenceServerSelector(state.readPreference);
 }
 
-/** Server selection under the deadline: min(serverSelectionTimeoutMS, remaining timeoutMS). */
-async function selectServer(
+/**
+ * Server selection under the deadline: min(serverSelectionTimeoutMS, remaining timeoutMS).
+ * Synchronous when a server is suitable now (no promise on the common path); errors are thrown
+ * or rejected alike (marked as raised before anything was sent).
+ */
+function selectServer(
   client: ExecutorClient,
   operation: AbstractOperation,
   session: ClientSession | undefined,
   state: ExecutionState,
   deprioritized: string[]
-): Promise<ExecutorServer> {
+): ExecutorServer | Promise<ExecutorServer> {
   const { timeout } = state;
   if (timeout.csotEnabled && timeout.expired) throw beforeSend(timeout.timeoutError('Timed out before server selection'));
   const budget = timeout.serverSelectionBudget(client.serverSelectionTimeoutMS);
+  let selected: ExecutorServer | Promise<ExecutorServer>;
   try {
-    const server = await client.topology.selectServer(selectorFor(operation, session, state, client.topology.description), {
+    selected = client.topology.selectServer(selectorFor(operation, session, state, client.topology.description), {
       operationName: operation.commandName,
       deprioritized,
       timeoutMS: budget.timeoutMS
     });
-    // Sharded transactions: the first command pins the session to its mongos.
-    if (session && state.inTransaction && !session.transaction.pinnedServer && client.topology.description.type === TopologyType.Sharded) {
-      session.transaction.pinnedServer = server.description.address;
-    }
-    return server;
   } catch (error) {
-    if (budget.limitedByDeadline && error instanceof MongoServerSelectionError) {
-      throw beforeSend(timeout.timeoutError('Server selection timed out', error));
-    }
-    throw beforeSend(error);
+    throw selectionFailure(error, timeout, budget.limitedByDeadline);
   }
+  if (selected instanceof Promise) {
+    return selected.then(
+      (server) => afterSelection(client, session, state, server),
+      (error: unknown) => {
+        throw selectionFailure(error, timeout, budget.limitedByDeadline);
+      }
+    );
+  }
+  return afterSelection(client, session, state, selected);
+}
+
+/** The error a failed selection is reported with: a CSOT timeout when the deadline was the limit. */
+function selectionFailure(error: unknown, timeout: TimeoutContext, limitedByDeadline: boolean): unknown {
+  if (limitedByDeadline && error instanceof MongoServerSelectionError) return beforeSend(timeout.timeoutError('Server selection timed out', error));
+  return beforeSend(error);
+}
+
+function afterSelection(client: ExecutorClient, session: ClientSession | undefined, state: ExecutionState, server: ExecutorServer): ExecutorServer {
+  // Sharded transactions: the first command pins the session to its mongos.
+  if (session && state.inTransaction && !session.transaction.pinnedServer && client.topology.description.type === TopologyType.Sharded) {
+    session.transaction.pinnedServer = server.description.address;
+  }
+  return server;
 }
 
 function overloadRetryAllowed(client: ExecutorClient, operation: AbstractOperation, state: ExecutionState): boolean {
@@ -355,7 +375,8 @@ async function executeWithRetries<T>(
   const timeout = initial.timeout;
   let server: ExecutorServer;
   try {
-    server = await selectServer(client, operation, session, initial, []);
+    const selected = selectServer(client, operation, session, initial, []);
+    server = selected instanceof Promise ? await selected : selected;
   } catch (error) {
     // transactions.md: a server selection error inside a transaction is transient.
     if (initial.inTransaction && error instanceof MongoError) error.addErrorLabel(MongoErrorLabel.TransientTransactionError);
@@ -373,7 +394,8 @@ async function executeWithRetries<T>(
     acknowledged &&
     retryableWritesSupported(server.description);
   const willRetryRead = client.retryReads && !isWrite && operation.canRetryRead && !initial.inTransaction;
-  const state: ExecutionState = { ...initial, willRetryWrite };
+  // Object.assign, not a spread followed by a property: much faster on Node 20.
+  const state: ExecutionState = Object.assign({}, initial, { willRetryWrite });
 
   const maxAdaptiveRetries = client.maxAdaptiveRetries ?? DEFAULT_MAX_ADAPTIVE_RETRIES;
   const random = client.random ?? Math.random;
@@ -429,7 +451,8 @@ async function executeWithRetries<T>(
       // Retries of commit/abort may go to another mongos.
       if (state.isTxnCommand && session) session.unpin();
       try {
-        server = await selectServer(client, operation, session, state, deprioritized);
+        const selected = selectServer(client, operation, session, state, deprioritized);
+        server = selected instanceof Promise ? await selected : selected;
       } catch (selectionError) {
         if (selectionError instanceof MongoOperationTimeoutError) throw timeoutWithLabels(timeout, errors.result, selectionError);
         throw errors.result;
