@@ -851,11 +851,7 @@ export class ConnectionPool<C extends PoolConnection = PoolConnection> extends E
 
   /** A pending slot was freed: serve waiters and keep the background run going. */
   private afterEstablishment(): void {
-    // Waiters are served once the I/O of this loop iteration is handled: connections whose
-    // establishments complete together (e.g. a minPoolSize population) are then all available, so
-    // a waiter takes one of them instead of starting a new establishment (CMAP test
-    // pool-checkout-minPoolSize-connection-maxConnecting).
-    if (this.waitQueue.length > 0) setImmediate(() => this.processWaitQueue());
+    if (this.waitQueue.length > 0) this.processWaitQueue();
     this.ensureBackground();
   }
 
