@@ -167,6 +167,7 @@ async function runPoolTest<C extends PoolConnection>(test: CmapTest, pool: Conne
     pool.on(name, (event: ConnectionPoolEvent) => events.push(event));
   }
   const labels = new Map<string, C>();
+  const checkedOut = new Set<C>();
   const threads = new Map<string, Thread>();
   const countOf = (type: string): number => events.filter((e) => typeOf(e) === type).length;
 
@@ -199,12 +200,14 @@ async function runPoolTest<C extends PoolConnection>(test: CmapTest, pool: Conne
       }
       case 'checkOut': {
         const connection = await pool.checkOut();
+        checkedOut.add(connection);
         if (op.label) labels.set(op.label, connection);
         return;
       }
       case 'checkIn': {
         const connection = labels.get(String(op.connection));
         if (!connection) throw new Error(`unknown connection label ${String(op.connection)}`);
+        checkedOut.delete(connection);
         pool.checkIn(connection);
         return;
       }
@@ -267,6 +270,8 @@ async function runPoolTest<C extends PoolConnection>(test: CmapTest, pool: Conne
   } finally {
     pool.close();
     await Promise.all([...threads.values()].map((t) => t.settle()));
+    // A closed pool closes connections as they are checked in; the tests keep some checked out.
+    for (const connection of checkedOut) connection.destroy();
   }
 }
 
@@ -335,7 +340,18 @@ function integrationTestPool(test: CmapTest, endpoint: CmapEndpoint): Connection
   return pool;
 }
 
+/**
+ * Integration tests not run on the mock (differential mode), each with why. They still run against
+ * a real deployment in normal mode.
+ */
+const NOT_ON_MOCK: Readonly<Record<string, string>> = {
+  'threads blocked by maxConnecting check out minPoolSize connections':
+    'timing-dependent (spec-tests/DIFFERENCES.md, "SDAM, CMAP and server selection"): it expects both minPoolSize connections, whose handshakes the fail point blocks for the same 500 ms, to be available when the second waiter is served; mongowire serves waiters as each establishment completes, and the checkOut pseudo-code then makes the second waiter start a third connection (pendingConnectionCount < maxConnecting)'
+};
+
 async function runIntegrationTest(test: CmapTest, endpoint: CmapEndpoint): Promise<void> {
+  const notOnMock = endpoint.deployment.kind === 'mock' ? NOT_ON_MOCK[test.description] : undefined;
+  if (notOnMock) throw new SkipCase(notOnMock);
   const requirements = checkRunOnRequirements(test.runOn, endpoint.deployment.info);
   if (!requirements.met) throw new SkipCase(requirements.reason);
   const failPoint = test.failPoint;
