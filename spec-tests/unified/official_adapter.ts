@@ -29,8 +29,8 @@ export const officialAdapter: DriverAdapter = {
     // _connect) and logs that selection; the runner's early connect() is not part of any test
     // (mongowire's connect() selects nothing), so those messages are left out.
     const keep = (component: unknown, data: Document) => !(component === 'serverSelection' && data.operation === 'handshake');
-    // As the official driver's own unified runner does: connect() does not check out a pool
-    // connection (Topology.connect "ping on connect"), so the first connection is an operation's.
+    // connect() does not check out a pool connection (lib/sdam/topology.js _connect), so the
+    // first connection is an operation's, as with mongowire (tests set fail points after connect).
     const options: Document = { __skipPingOnConnect: true, ...create.options, ...logMessageOptions(create, keep) };
     const client = new mongodb.MongoClient(uri, options as mongodb.MongoClientOptions);
     for (const name of CLIENT_EVENT_NAMES) client.on(name as 'commandStarted', (event: unknown) => create.onEvent(name, event));
