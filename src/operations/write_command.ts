@@ -4,10 +4,14 @@
  * sent as an OP_MSG document sequence (`documents` / `updates` / `deletes`). One operation is one
  * batch; splitting a large write into batches is the caller's job (bulk_write.ts).
  */
-import { calculateObjectSize, serialize, type Document } from 'bson';
+import { calculateObjectSize, type Document } from 'bson';
 import { MongoInvalidArgumentError, MongoServerError, MongoWriteConcernError } from '../errors';
 import { Aspect, aspects, CommandOperation, type BaseOperationOptions, type CommandSendOptions, type CommandTarget } from './operation';
 import { applyRawData, type RawDataOption } from './raw_data';
+import { BsonSequenceWriter } from '../wire';
+
+/** First buffer for the statements of a single write (grown as needed). */
+const SINGLE_WRITE_CAPACITY = 1024;
 
 export interface Namespace {
   db: string;
@@ -102,15 +106,14 @@ export abstract class WriteCommandOperation<TResult = Document> extends CommandO
    * command as before (with its command monitoring events).
    */
   private serializeStatements(): void {
-    let parts: Uint8Array[];
+    const writer = new BsonSequenceWriter(SINGLE_WRITE_CAPACITY);
     try {
-      parts = this.statements.map((statement) => serialize(statement));
+      this.statementSizes = this.statements.map((statement) => writer.append(statement));
     } catch {
       this.statementSizes = this.statements.map(bsonSize);
       return;
     }
-    this.statementSizes = parts.map((part) => part.length);
-    this.serialized = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    this.serialized = writer.view();
   }
 
   /** A write concern error is raised as MongoWriteConcernError; otherwise `toResult(reply)`. */

@@ -4,14 +4,16 @@
  * size is known for batch splitting) and sent without serializing again.
  *
  * The bytes are what `encodeOpMsg` would produce for the same documents (bson's defaults:
- * `checkKeys: false`, `serializeFunctions: false`, `ignoreUndefined: true`).
+ * `checkKeys: false`, `serializeFunctions: false`, `ignoreUndefined: true`). Plain documents are
+ * written directly by ./plain_bson.ts; any other document goes through bson.
  */
 import { calculateObjectSize, serializeWithBufferAndIndex, type Document } from 'bson';
+import { encodePlainDocument, type GrowableBuffer } from './plain_bson';
 
 const INITIAL_CAPACITY = 64 * 1024;
 
-export class BsonSequenceWriter {
-  private buffer: Buffer;
+export class BsonSequenceWriter implements GrowableBuffer {
+  buffer: Buffer;
   /** Bytes written so far (the offset the next document starts at). */
   length = 0;
 
@@ -22,17 +24,8 @@ export class BsonSequenceWriter {
   /** Appends the BSON of `doc`; returns its size in bytes. */
   append(doc: Document): number {
     const start = this.length;
-    let end: number;
-    try {
-      end = serializeWithBufferAndIndex(doc, this.buffer, { index: start }) + 1;
-    } catch (error) {
-      // The buffer was too small (the copy out of bson's scratch buffer is a RangeError): grow
-      // to fit and serialize again. Any other error (invalid value, cycle…) is the caller's.
-      // (Checked by name: the error may come from another realm, e.g. under jest.)
-      if ((error as { name?: unknown } | null)?.name !== 'RangeError') throw error;
-      this.grow(start + calculateObjectSize(doc, { ignoreUndefined: true, serializeFunctions: false }));
-      end = serializeWithBufferAndIndex(doc, this.buffer, { index: start }) + 1;
-    }
+    let end = encodePlainDocument(this, doc, start);
+    if (end < 0) end = this.appendWithBson(doc, start);
     this.length = end;
     return end - start;
   }
@@ -42,11 +35,26 @@ export class BsonSequenceWriter {
     return this.buffer.subarray(start, end);
   }
 
-  private grow(needed: number): void {
+  reserve(end: number): void {
+    if (end <= this.buffer.length) return;
     let capacity = this.buffer.length * 2;
-    while (capacity < needed) capacity *= 2;
+    while (capacity < end) capacity *= 2;
     const grown = Buffer.allocUnsafe(capacity);
-    this.buffer.copy(grown, 0, 0, this.length);
+    // Everything so far, including a document being written.
+    this.buffer.copy(grown, 0, 0, this.buffer.length);
     this.buffer = grown;
+  }
+
+  private appendWithBson(doc: Document, start: number): number {
+    try {
+      return serializeWithBufferAndIndex(doc, this.buffer, { index: start }) + 1;
+    } catch (error) {
+      // The buffer was too small (the copy out of bson's scratch buffer is a RangeError): grow
+      // to fit and serialize again. Any other error (invalid value, cycle…) is the caller's.
+      // (Checked by name: the error may come from another realm, e.g. under jest.)
+      if ((error as { name?: unknown } | null)?.name !== 'RangeError') throw error;
+      this.reserve(start + calculateObjectSize(doc, { ignoreUndefined: true, serializeFunctions: false }));
+      return serializeWithBufferAndIndex(doc, this.buffer, { index: start }) + 1;
+    }
   }
 }
