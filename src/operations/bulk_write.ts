@@ -14,7 +14,7 @@
  *   first write error; unordered runs every batch and reports all errors at the end. A write
  *   concern error or a command error stops the bulk; the error carries the partial result.
  */
-import type { Document } from 'bson';
+import type { Document, ObjectId } from 'bson';
 import { BulkWriteResult, emptyBulkResult, WriteConcernError, WriteError, type BulkResult } from '../bulk_write_result';
 import {
   MongoBulkWriteError,
@@ -28,7 +28,7 @@ import type { AnyBulkWriteOperation } from '../mongo_types';
 import { ClientSession, type SessionOwner } from '../sessions';
 import { operationDeadline } from '../timeout';
 import { DeleteOperation, makeDeleteStatement } from './delete';
-import { InsertOperation, prepareDocumentForInsert } from './insert';
+import { generateInsertId, idFirstCopy, InsertOperation } from './insert';
 import { AbstractOperation, Aspect, aspects, type BaseOperationOptions, type CommandTarget, type OperationContext } from './operation';
 import { assertReplacement, assertUpdate, makeUpdateStatement, UpdateOperation } from './update';
 import type { RawDataOption } from './raw_data';
@@ -58,15 +58,39 @@ export type WriteKind = 'insert' | 'update' | 'delete';
 
 /** One model, as a statement of its command, with its index in the caller's list. */
 export interface PreparedWrite {
-  kind: WriteKind;
-  statement: Document;
-  index: number;
+  readonly kind: WriteKind;
+  readonly statement: Document;
+  readonly index: number;
   /** The statement's BSON size. */
   size: number;
   /** Where the statement's BSON starts in the bulk's serialized statements (see PreparedWrites). */
   offset: number;
   /** updateMany / deleteMany: makes the batch non-retryable. */
-  multi: boolean;
+  readonly multi: boolean;
+}
+
+/**
+ * An insert whose `_id` the driver generated: the statement is `{ _id, ...document }` (see
+ * prepareDocumentForInsert), but that copy is only made if something reads `statement` (command
+ * monitoring, a write error, a document the plain encoder leaves to bson): the BSON is written
+ * straight from the caller's document.
+ */
+class GeneratedIdInsert implements PreparedWrite {
+  readonly kind = 'insert';
+  readonly multi = false;
+  size = 0;
+  offset = 0;
+  private copy?: Document;
+
+  constructor(
+    readonly index: number,
+    readonly document: Document,
+    readonly insertedId: ObjectId
+  ) {}
+
+  get statement(): Document {
+    return (this.copy ??= idFirstCopy(this.document, this.insertedId));
+  }
 }
 
 /**
@@ -97,10 +121,13 @@ export function prepareWrites(models: ReadonlyArray<AnyBulkWriteOperation<Docume
 /** `insertMany`: the documents as insert statements (generating `_id`s), each serialized once. */
 export function prepareInserts(documents: ReadonlyArray<Document>, options: { forceServerObjectId?: boolean } = {}): PreparedWrites {
   const writes: PreparedWrite[] = new Array(documents.length);
-  for (let index = 0; index < documents.length; index++) {
-    writes[index] = preparedWrite('insert', prepareDocumentForInsert(documents[index], options.forceServerObjectId), index, false);
-  }
+  for (let index = 0; index < documents.length; index++) writes[index] = preparedInsert(documents[index], index, options);
   return serializeStatements(writes);
+}
+
+function preparedInsert(document: Document, index: number, options: { forceServerObjectId?: boolean }): PreparedWrite {
+  const _id = generateInsertId(document, options.forceServerObjectId);
+  return _id === undefined ? preparedWrite('insert', document, index, false) : new GeneratedIdInsert(index, document, _id);
 }
 
 function preparedWrite(kind: WriteKind, statement: Document, index: number, multi: boolean): PreparedWrite {
@@ -113,7 +140,8 @@ function serializeStatements(writes: PreparedWrite[]): PreparedWrites {
   try {
     for (const write of writes) {
       write.offset = writer.length;
-      write.size = writer.append(write.statement);
+      const size = write instanceof GeneratedIdInsert ? writer.appendWithId(write.document, write.insertedId) : -1;
+      write.size = size >= 0 ? size : writer.append(write.statement);
     }
   } catch {
     // Left to the connection (see PreparedWrites); sizes as before, from the statements.
@@ -134,7 +162,7 @@ function prepareWrite(model: Document, index: number, options: { forceServerObje
     const body = modelBody(model, 'insertOne');
     // As in the official driver, `{ insertOne: doc }` (without `document`) is accepted.
     const document = (body.document ?? body) as Document;
-    return preparedWrite('insert', prepareDocumentForInsert(document, options.forceServerObjectId), index, false);
+    return preparedInsert(document, index, options);
   }
   if ('replaceOne' in model) {
     const body = modelBody(model, 'replaceOne');
@@ -169,7 +197,13 @@ export function groupWrites(writes: readonly PreparedWrite[], ordered: boolean):
   return groups;
 }
 
-function commandFor(kind: WriteKind, ns: Namespace, statements: Document[], options: WriteCommandOptions, serialized?: Uint8Array): WriteCommandOperation {
+function commandFor(
+  kind: WriteKind,
+  ns: Namespace,
+  statements: Document[] | (() => Document[]),
+  options: WriteCommandOptions,
+  serialized?: Uint8Array
+): WriteCommandOperation {
   switch (kind) {
     case 'insert':
       return new InsertOperation(ns, statements, options, serialized);
@@ -197,13 +231,14 @@ class BulkPlan {
     this.bytes = prepared.bytes;
   }
 
-  /** The batch as one command, sending the statements' BSON serialized at preparation. */
+  /**
+   * The batch as one command, sending the statements' BSON serialized at preparation; the
+   * statement documents themselves are only collected if read (command monitoring).
+   */
   command(kind: WriteKind, batch: readonly PreparedWrite[]): WriteCommandOperation {
-    const statements: Document[] = new Array(batch.length);
     let contiguous = true;
-    for (let i = 0; i < batch.length; i++) {
-      statements[i] = batch[i].statement;
-      if (i > 0 && batch[i].offset !== batch[i - 1].offset + batch[i - 1].size) contiguous = false;
+    for (let i = 1; i < batch.length; i++) {
+      if (batch[i].offset !== batch[i - 1].offset + batch[i - 1].size) contiguous = false;
     }
     let serialized: Uint8Array | undefined;
     const bytes = this.bytes;
@@ -213,6 +248,7 @@ class BulkPlan {
         ? bytes.subarray(batch[0].offset, last.offset + last.size)
         : Buffer.concat(batch.map((w) => bytes.subarray(w.offset, w.offset + w.size)));
     }
+    const statements = serialized ? () => batch.map((w) => w.statement) : batch.map((w) => w.statement);
     return commandFor(kind, this.ns, statements, this.commandOptions, serialized);
   }
 
@@ -283,7 +319,9 @@ export function mergeBatchResult(result: BulkResult, batch: readonly PreparedWri
   const n = Number(reply.n ?? 0);
   if (kind === 'insert') {
     result.nInserted += n;
-    for (const write of batch) result.insertedIds.push({ index: write.index, _id: write.statement._id });
+    for (const write of batch) {
+      result.insertedIds.push({ index: write.index, _id: write instanceof GeneratedIdInsert ? write.insertedId : write.statement._id });
+    }
   } else if (kind === 'delete') {
     result.nRemoved += n;
   } else {

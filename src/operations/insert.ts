@@ -18,16 +18,30 @@ export interface InsertOptions extends WriteCommandOptions {
  * `_id` (as in the official driver), so `doc._id` is readable after the insert.
  */
 export function prepareDocumentForInsert<T extends Document>(doc: T, forceServerObjectId = false): T {
+  const _id = generateInsertId(doc, forceServerObjectId);
+  return _id === undefined ? doc : (idFirstCopy(doc, _id) as T);
+}
+
+/**
+ * The first half of `prepareDocumentForInsert`: validates `doc` and, when it needs one, returns
+ * a new `_id` (also set on `doc` when it is extensible); undefined when `doc` is sent as is.
+ */
+export function generateInsertId(doc: Document, forceServerObjectId = false): ObjectId | undefined {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new MongoInvalidArgumentError('Document to insert must be an object');
   }
-  if (forceServerObjectId || doc._id != null) return doc;
+  if (forceServerObjectId || doc._id != null) return undefined;
   const _id = new ObjectId();
-  if (Object.isExtensible(doc)) (doc as Document)._id = _id;
+  if (Object.isExtensible(doc)) doc._id = _id;
+  return _id;
+}
+
+/** The second half: `{ _id, ...doc }`, with `_id` the first key whatever `doc._id` holds. */
+export function idFirstCopy(doc: Document, _id: ObjectId): Document {
   // An own `__proto__` key would set the copy's prototype under Object.assign: copy it by spreading.
   const copy: Document = Object.hasOwn(doc, '__proto__') ? { _id, ...doc } : Object.assign({ _id }, doc);
   copy._id = _id; // `_id` stays the first key; the caller's `_id: null` (frozen document) is replaced
-  return copy as T;
+  return copy;
 }
 
 /** One `insert` command over a batch of documents (already carrying their `_id`). */
@@ -36,7 +50,7 @@ export class InsertOperation<TResult = Document> extends WriteCommandOperation<T
   protected readonly sequenceName = 'documents';
 
   /** `serialized`: the documents' BSON, already size-checked (bulk writes). */
-  constructor(ns: Namespace, documents: Document[], options: InsertOptions = {}, serialized?: Uint8Array) {
+  constructor(ns: Namespace, documents: Document[] | (() => Document[]), options: InsertOptions = {}, serialized?: Uint8Array) {
     super(ns, documents, options, serialized);
   }
 }

@@ -133,7 +133,7 @@ export class UpdateOperation<TResult = Document> extends WriteCommandOperation<T
   protected readonly sequenceName = 'updates';
 
   /** `serialized`: the statements' BSON, already size-checked (bulk writes). */
-  constructor(ns: Namespace, statements: Document[], options: WriteCommandOptions = {}, serialized?: Uint8Array) {
+  constructor(ns: Namespace, statements: Document[] | (() => Document[]), options: WriteCommandOptions = {}, serialized?: Uint8Array) {
     super(ns, statements, options, serialized);
   }
 

@@ -8,7 +8,7 @@ import { calculateObjectSize, type Document } from 'bson';
 import { MongoInvalidArgumentError, MongoServerError, MongoWriteConcernError } from '../errors';
 import { Aspect, aspects, CommandOperation, type BaseOperationOptions, type CommandSendOptions, type CommandTarget } from './operation';
 import { applyRawData, type RawDataOption } from './raw_data';
-import { BsonSequenceWriter } from '../wire';
+import { BsonSequenceWriter, type DocumentSequence } from '../wire';
 
 /** First buffer for the statements of a single write (grown as needed). */
 const SINGLE_WRITE_CAPACITY = 1024;
@@ -69,14 +69,27 @@ export abstract class WriteCommandOperation<TResult = Document> extends CommandO
    * and checked their sizes (bulk writes); otherwise each statement is serialized once, at the
    * first attempt.
    */
+  private statementList?: Document[];
+  private readonly collectStatements?: () => Document[];
+
+  /**
+   * `statements` may be given as a function when `serialized` is: the documents are then only
+   * collected if something reads them (command monitoring).
+   */
   protected constructor(
     readonly ns: Namespace,
-    readonly statements: Document[],
+    statements: Document[] | (() => Document[]),
     readonly writeOptions: WriteCommandOptions,
     serialized?: Uint8Array
   ) {
     super(ns.db, writeOptions);
+    if (typeof statements === 'function') this.collectStatements = statements;
+    else this.statementList = statements;
     this.serialized = serialized;
+  }
+
+  get statements(): Document[] {
+    return (this.statementList ??= (this.collectStatements as () => Document[])());
   }
 
   get aspects(): ReadonlySet<Aspect> {
@@ -97,6 +110,18 @@ export abstract class WriteCommandOperation<TResult = Document> extends CommandO
   }
 
   override sendOptions(_target: CommandTarget): CommandSendOptions {
+    if (this.statementList === undefined && this.serialized !== undefined) {
+      // The documents stay uncollected unless the connection reads them (command monitoring).
+      const operation = this;
+      const sequence: DocumentSequence = {
+        identifier: this.sequenceName,
+        get documents(): Document[] {
+          return operation.statements;
+        },
+        serialized: this.serialized
+      };
+      return { sequences: [sequence] };
+    }
     return { sequences: [{ identifier: this.sequenceName, documents: this.statements, serialized: this.serialized }] };
   }
 

@@ -7,7 +7,7 @@
  * `checkKeys: false`, `serializeFunctions: false`, `ignoreUndefined: true`). Plain documents are
  * written directly by ./plain_bson.ts; any other document goes through bson.
  */
-import { calculateObjectSize, serializeWithBufferAndIndex, type Document } from 'bson';
+import { calculateObjectSize, serializeWithBufferAndIndex, type Document, type ObjectId } from 'bson';
 import { encodePlainDocument, type GrowableBuffer } from './plain_bson';
 
 const INITIAL_CAPACITY = 64 * 1024;
@@ -26,6 +26,19 @@ export class BsonSequenceWriter implements GrowableBuffer {
     const start = this.length;
     let end = encodePlainDocument(this, doc, start);
     if (end < 0) end = this.appendWithBson(doc, start);
+    this.length = end;
+    return end - start;
+  }
+
+  /**
+   * Appends `{ _id: firstId, ...doc }` (the document's own `_id` key left out) without building
+   * that object, when `doc` is a plain document; returns its size, or -1 having written nothing
+   * (then append the object itself).
+   */
+  appendWithId(doc: Document, firstId: ObjectId): number {
+    const start = this.length;
+    const end = encodePlainDocument(this, doc, start, firstId);
+    if (end < 0) return -1;
     this.length = end;
     return end - start;
   }

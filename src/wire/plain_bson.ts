@@ -38,10 +38,14 @@ const BSON_DATE = 0x09;
 const BSON_NULL = 0x0a;
 const BSON_INT32 = 0x10;
 
-/** Encodes `doc` at `start`; returns the offset after it, or -1 when bson must serialize it. */
-export function encodePlainDocument(out: GrowableBuffer, doc: Document, start: number): number {
+/**
+ * Encodes `doc` at `start`; returns the offset after it, or -1 when bson must serialize it.
+ * With `firstId`, encodes `{ _id: firstId, ...doc }` (the document's own `_id` key left out)
+ * without building that object.
+ */
+export function encodePlainDocument(out: GrowableBuffer, doc: Document, start: number, firstId?: ObjectId): number {
   if (!isPlainObject(doc)) return -1;
-  return writeDocument(out, doc, start, 0);
+  return writeDocument(out, doc, start, 0, firstId);
 }
 
 function isPlainObject(value: object): boolean {
@@ -49,13 +53,15 @@ function isPlainObject(value: object): boolean {
   return v._bsontype == null && typeof v.toBSON !== 'function' && objectToString.call(value) === '[object Object]';
 }
 
-function writeDocument(out: GrowableBuffer, doc: Record<string, unknown>, start: number, depth: number): number {
+function writeDocument(out: GrowableBuffer, doc: Record<string, unknown>, start: number, depth: number, firstId?: ObjectId): number {
   if (depth > MAX_DEPTH) return -1;
   let index = start + 4;
+  if (firstId !== undefined) index = writeObjectValue(out, '_id', firstId, index, depth);
   const keys = Object.keys(doc);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
     if (key.includes('\0')) return -1;
+    if (firstId !== undefined && key === '_id') continue;
     const value = doc[key];
     // ignoreUndefined: undefined fields of documents are left out.
     if (value === undefined) continue;

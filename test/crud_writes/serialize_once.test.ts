@@ -92,6 +92,27 @@ describe('serialized-once writes on the wire', () => {
     expect(inserts.map((e) => e.command.documents)).toEqual([[{ _id: 1, a: 1 }, { _id: 2 }], [{ _id: 3, z: true }]]);
   });
 
+  test('generated _ids: monitoring and write errors show the statement with _id first; the caller’s documents get the _id', async () => {
+    await startMonitored();
+    const started: CommandStartedEvent[] = [];
+    monitored!.on('commandStarted', (e) => started.push(e));
+    f.server.setHandler('insert', { ok: 1, n: 1, writeErrors: [{ index: 1, code: 11000, errmsg: 'duplicate key' }] });
+    const docs: TestDoc[] = [{ a: 1 }, { b: 2, nested: { c: [1, 'x'] } }, Object.freeze({ _id: null, c: 3 }) as TestDoc];
+    const error = (await coll()
+      .insertMany(docs, { ordered: false })
+      .catch((e: unknown) => e)) as MongoBulkWriteError;
+    expect(error).toBeInstanceOf(MongoBulkWriteError);
+    const sent = started.find((e) => e.commandName === 'insert')!.command.documents as Document[];
+    expect(sent.map((d) => Object.keys(d))).toEqual([['_id', 'a'], ['_id', 'b', 'nested'], ['_id', 'c']]);
+    expect(sent[0]._id).toBe(docs[0]._id);
+    expect(sent[2]._id).toBeInstanceOf(ObjectId);
+    expect(docs[2]._id).toBeNull(); // frozen: not modified
+    const op = error.writeErrors[0].getOperation()!;
+    expect(Object.keys(op)).toEqual(['_id', 'b', 'nested']);
+    expect(op._id).toBe(docs[1]._id);
+    expect(f.sent('insert')[0].body.documents).toEqual(sent);
+  });
+
   test('a statement bson cannot serialize fails its command as before: started and failed events, nothing sent', async () => {
     await startMonitored();
     const started: CommandStartedEvent[] = [];
