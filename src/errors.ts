@@ -401,6 +401,8 @@ export interface BulkWriteErrorLike {
   readonly code: number;
   readonly errmsg?: string;
   readonly errInfo?: Document;
+  /** The statement that failed, as it was sent (the document with its `_id` for an insert). */
+  getOperation(): Document | undefined;
 }
 
 /** The counts and ids of a collection-level bulk write (implemented by BulkWriteResult). */

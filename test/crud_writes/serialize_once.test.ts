@@ -97,7 +97,7 @@ describe('serialized-once writes on the wire', () => {
     const started: CommandStartedEvent[] = [];
     monitored!.on('commandStarted', (e) => started.push(e));
     f.server.setHandler('insert', { ok: 1, n: 1, writeErrors: [{ index: 1, code: 11000, errmsg: 'duplicate key' }] });
-    const docs: TestDoc[] = [{ a: 1 }, { b: 2, nested: { c: [1, 'x'] } }, Object.freeze({ _id: null, c: 3 }) as TestDoc];
+    const docs: TestDoc[] = [{ a: 1 }, { b: 2, nested: { c: [1, 'x'] } }, Object.freeze({ _id: null, c: 3 }) as unknown as TestDoc];
     const error = (await coll()
       .insertMany(docs, { ordered: false })
       .catch((e: unknown) => e)) as MongoBulkWriteError;
