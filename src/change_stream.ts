@@ -22,16 +22,15 @@
  *   covering its getMore and any resume (killCursors excepted: it gets its own bounded timeout).
  *   getMores carry no `maxTimeMS`, or `min(maxAwaitTimeMS, remaining − minRTT)` when
  *   `maxAwaitTimeMS` is set; `maxAwaitTimeMS >= timeoutMS` is an error. A call that times out
- *   (MongoOperationTimeoutError) does not close the stream: call `next()` again — it resumes,
- *   without a getMore first — or close it and watch again. If the timeout happens before any
+ *   (MongoOperationTimeoutError) does not close the stream: call `next()` again — it resumes
+ *   (killCursors, aggregate, then the getMore) — or close it and watch again. If the timeout happens before any
  *   change was received, the server may not be able to scan the oplog within `timeoutMS`: close
  *   the stream and create a new one with a higher `timeoutMS`.
  *
  * Differences from the official Node driver (both within the spec), visible in the differential
  * unified runs: the old cursor is killed before resuming (spec SHOULD; the official driver does
  * not), the resume keeps the stream's session even after a network error (spec MUST; the official
- * driver starts a new implicit session then), and a `tryNext()` that had to resume returns the
- * resumed aggregate's first batch without one more getMore (Motor's `try_next`).
+ * driver starts a new implicit session then).
  */
 import { Long, type Document, type Timestamp } from 'bson';
 import type { ChangeStreamDocument, OperationTime, ResumeToken } from './change_stream_events';
@@ -183,8 +182,10 @@ export class ChangeStream<TSchema extends Document = Document, TChange extends D
   private hasReturnedChange = false;
   private maxWireVersion?: number;
   private started = false;
-  /** CSOT: a call timed out; the next one resumes (a new aggregate) without a getMore first. */
+  /** CSOT: a call timed out; the next one resumes (a new aggregate) before its getMore. */
   private resumeNeeded = false;
+  /** Aggregates run so far (the initial one and every resume). */
+  private aggregateCount = 0;
   private isClosed = false;
   /** Calls are serialized: one server round trip at a time. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -245,17 +246,19 @@ export class ChangeStream<TSchema extends Document = Document, TChange extends D
   }
 
   /**
-   * Motor's `try_next`: a buffered change, else at most one server round trip (plus one resume).
-   * Null when no change is available yet; `resumeToken` is up to date either way.
+   * Motor's `try_next`: a buffered change, else one getMore. When the cursor has to be opened
+   * first (the lazy initial aggregate, or a resume after an error or a previous call's timeout)
+   * and the aggregate brings no change, the getMore follows it in the same call (the unified test
+   * format's `iterateOnce`, and the official driver). Null when no change is available yet;
+   * `resumeToken` is up to date either way.
    */
   tryNext(): Promise<TChange | null> {
     return this.serialize(async () => {
       if (this.buffer.length === 0 && !this.isClosed) {
         const deadline = this.callDeadline();
-        const wasStarted = this.started;
+        const aggregates = this.aggregateCount;
         await this.fetchBatch(deadline);
-        // A lazily started stream: the aggregate, then the one getMore (pymongo runs the aggregate in watch()).
-        if (!wasStarted && this.buffer.length === 0 && !this.isClosed) await this.fetchBatch(deadline);
+        if (this.aggregateCount !== aggregates && this.buffer.length === 0 && !this.isClosed) await this.fetchBatch(deadline);
       }
       return this.buffer.length > 0 ? this.returnChange() : null;
     });
@@ -382,6 +385,7 @@ export class ChangeStream<TSchema extends Document = Document, TChange extends D
     );
     const reply = await this.client.executeOperation(operation);
     this.started = true;
+    this.aggregateCount++;
     if (this.isClosed) {
       await this.killCursor({ id: reply.id, ns: reply.ns, address: reply.address, pin: reply.pinnedConnection });
       return;

@@ -392,15 +392,29 @@ describe('automatic resume', () => {
     await stream.close();
   });
 
-  test('tryNext: at most one getMore and one resume', async () => {
+  test('tryNext: a resumable getMore error resumes, then the new cursor gets its one getMore', async () => {
     await setup();
     script.aggregates.push(batch([change(1)]), batch([], token(7)));
-    script.getMores.push(serverError(43));
+    script.getMores.push(serverError(43), batch([], token(8)), batch([], token(9)));
     const stream = watch();
     await stream.tryNext();
     expect(await stream.tryNext()).toBeNull();
+    expect(names()).toEqual(['aggregate', 'getMore', 'killCursors', 'aggregate', 'getMore']);
+    expect(stream.resumeToken).toEqual(token(8));
+    expect(await stream.tryNext()).toBeNull();
+    expect(names()).toEqual(['aggregate', 'getMore', 'killCursors', 'aggregate', 'getMore', 'getMore']);
+    expect(stream.resumeToken).toEqual(token(9));
+    await stream.close();
+  });
+
+  test('tryNext: when the resumed aggregate brings a change, no getMore follows', async () => {
+    await setup();
+    script.aggregates.push(batch([change(1)]), batch([change(2)]));
+    script.getMores.push(serverError(43));
+    const stream = watch();
+    await stream.tryNext();
+    expect((await stream.tryNext())?._id).toEqual(change(2)._id);
     expect(names()).toEqual(['aggregate', 'getMore', 'killCursors', 'aggregate']);
-    expect(stream.resumeToken).toEqual(token(7));
     await stream.close();
   });
 });
