@@ -41,6 +41,7 @@ import type { Namespace } from './operations/write_command';
 // reads, cursors, indexes, management
 import { AggregationCursor, AggregationRawBatchCursor } from './cursor/aggregation_cursor';
 import { FindCursor, FindRawBatchCursor } from './cursor/find_cursor';
+import { findOne } from './cursor/find_one';
 import { ListCollectionsCursor } from './cursor/list_collections_cursor';
 import { ListIndexesCursor } from './cursor/list_indexes_cursor';
 import { MongoAPIError } from './errors';
@@ -323,13 +324,10 @@ export class Collection<TSchema extends Document = Document> {
   async findOne(filter?: Filter<TSchema>, options?: FindCallOptions): Promise<WithId<TSchema> | null>;
   async findOne<T extends Document>(filter: Filter<TSchema>, options?: FindCallOptions): Promise<T | null>;
   async findOne(filter: Filter<TSchema> = {}, options: FindCallOptions = {}): Promise<WithId<TSchema> | null> {
+    const validFilter = validateFilter(filter);
     // batchSize and noCursorTimeout do not apply (set to undefined: an object rest copy is much slower).
-    const cursor = this.find(filter, Object.assign({}, options, { batchSize: undefined, noCursorTimeout: undefined, singleBatch: true })).limit(1);
-    try {
-      return await cursor.next();
-    } finally {
-      await cursor.close();
-    }
+    const resolved = inheritOptions(this, Object.assign({}, options, { batchSize: undefined, noCursorTimeout: undefined, singleBatch: true }));
+    return findOne<WithId<TSchema>>(this.client, this.readNamespace, validFilter, resolved);
   }
 
   /** Like `find`, but each item is a Buffer with one batch of raw BSON documents. */

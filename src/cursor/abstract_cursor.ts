@@ -483,12 +483,33 @@ export abstract class AbstractCursor<TSchema = Document> implements AsyncIterabl
     if (this.timeoutMode === TimeoutMode.cursorLifetime && deadline && !this.cursorOptions.session?.timeoutContext && !this.cursorOptions.timeoutContext) {
       this.lifetimeDeadline = deadline;
     }
+    await this.start(first);
+  }
+
+  /** Takes the first batch: the server cursor, its namespace, server and pinned connection. */
+  private async start(first: CursorCreation): Promise<void> {
     this.cursorId = first.id;
     this.cursorNs = first.ns;
     this.serverAddress = first.address;
     this.pin = first.pinnedConnection;
     this.receive(first.documents);
     if (this.isDead) await this.cleanup();
+  }
+
+  /**
+   * @internal Starts this unstarted cursor from the reply of its cursor-creating command, run by
+   * the caller in `session` without CSOT and asking for raw batches when the cursor decodes
+   * lazily (findOne, see find_one.ts). From then on the cursor behaves as if it had run the
+   * command itself: getMore, killCursors on close, the session ended when `ownsSession`.
+   */
+  async adoptFirstBatch(first: CursorCreation, session: ClientSession, ownsSession: boolean): Promise<void> {
+    this.throwIfInitialized();
+    this.timeoutMode = this.resolveTimeoutMode();
+    this.cursorSession = session;
+    this.ownsSession = ownsSession;
+    this.lazyBatches = this.decodesLazily;
+    this.initialized = true;
+    await this.start(first);
   }
 
   private receive(documents: Document[]): void {
@@ -598,7 +619,7 @@ function onPinnedConnection<O extends AbstractOperation<unknown>>(pin: PinnedCon
 }
 
 /** Decodes one buffered BSON document (lazy decoding). */
-function decodeBuffered(bytes: Document): Document {
+export function decodeBuffered(bytes: Document): Document {
   try {
     return deserialize(bytes as unknown as Uint8Array);
   } catch (error) {
